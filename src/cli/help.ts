@@ -7,6 +7,8 @@ Usage: agent [COMMAND] [OPTIONS]
 Commands:
   run            start the agent in the foreground (the default command)
   id             print this agent's ID, creating the identity if absent
+  invite         (mesh owner) invite an agent, or make credentials for a sensor
+  join TOKEN     join the mesh an invitation names
   help [CMD]     show help for a command
 
 Options for every command:
@@ -17,8 +19,37 @@ Options for every command:
   --version        print the version
 
 Exit codes: 0 success, 1 failure at run time, 2 usage mistake.`,
+  run: `Usage: agent [run] [OPTIONS]
+
+Starts the agent in the foreground; Ctrl-C or SIGTERM leaves the mesh cleanly.
+On first start it creates its identity and, with no invitation, founds a new mesh it owns.
+
+Options (each also settable in --config FILE, a JSON object with the names in brackets):
+  --config FILE          JSON settings file
+  --profile NAME         hardware profile (default auto) [profile]
+  --mesh NAME            name of the mesh to found when not invited (default home) [mesh]
+  --broker MODE          embedded (default), auto, or mqtt://HOST:PORT / mqtts://HOST:PORT [broker]
+  --listen HOST:PORT     where the embedded broker listens (default 0.0.0.0:1883) [listen]
+  --bootstrap URL        broker to try when mDNS finds none [bootstrap]
+  --no-mdns              do not use mDNS [mdns: false]
+  --mdns-interface ADDR  the interface address mDNS uses [mdnsInterface]
+  --roles LIST           comma-separated: processing,vector,storage,coordinator,gateway [roles]
+  --heartbeat-ms N       heartbeat interval (default 2000) [heartbeatMs]
+  --log-level LEVEL      debug, info (default), warn, error [logLevel]
+Environment: P2P_AGENT_PROFILE, P2P_AGENT_MESH, P2P_AGENT_BROKER, P2P_AGENT_LISTEN,
+P2P_AGENT_LOG_LEVEL (flags win over them, they win over the config file).`,
   id: `Usage: agent id [--data-dir DIR]
 
 Prints this agent's ID: its Ed25519 public key in lower-case base32 (52 characters).
 Creates the identity (identity.json, mode 0600) in the data dir on first use.`,
+  invite: `Usage: agent invite AGENT_ID [--days N]
+       agent invite --sensor NAME [--days N]
+
+Run on the mesh owner's device. Prints an invitation token for the agent with that ID
+(get it with "agent id" on the new device), or a username and password with which a plain
+MQTT sensor may publish under sensors/. --days sets an expiry (default: never).`,
+  join: `Usage: agent join TOKEN
+
+Checks that TOKEN (from "agent invite" on the owner's device) invites this agent, and stores it.
+The next "agent run" joins that mesh.`,
 };

@@ -1,37 +1,24 @@
 import { selectRuntime } from "../adapters/select-runtime.ts";
-import { resolveDataDir } from "../config/data-dir.ts";
-import { IdentityError, loadOrCreateIdentity } from "../identity/identity.ts";
+import { ConfigError } from "../config/agent-config.ts";
+import { IdentityError } from "../identity/identity.ts";
+import { MembershipError } from "../mesh/membership.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { parseArgs, stringFlag, UsageError, type FlagSpec } from "./args.ts";
+import { UsageError, type FlagSpec } from "./args.ts";
+import { idCommand } from "./commands/id.ts";
+import { INVITE_FLAGS, inviteCommand } from "./commands/invite.ts";
+import { joinCommand } from "./commands/join.ts";
+import { RUN_FLAGS, runCommand } from "./commands/run.ts";
+import { commandContext, type Command, type Output } from "./context.ts";
 import { HELP } from "./help.ts";
 import { VERSION } from "./version.ts";
 
-/** Where the CLI writes; injected so tests can capture output. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { Output } from "./context.ts";
 
-const COMMON: FlagSpec = { "data-dir": "string", help: "boolean", version: "boolean" };
-
-type Command = (runtime: Runtime, argv: string[], output: Output) => Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  async id(runtime, argv, output) {
-    const args = parseArgs(argv, COMMON);
-    if (args.positionals.length > 0) throw new UsageError(`id takes no arguments, got ${args.positionals.join(" ")}`);
-    const dataDir = resolveDataDir(stringFlag(args, "data-dir"), runtime.env, runtime.homeDir());
-    const identity = await loadOrCreateIdentity(runtime, dataDir);
-    output.out(identity.id);
-    return 0;
-  },
-  async help(_runtime, argv, output) {
-    const topic = argv.find((a) => !a.startsWith("-")) ?? "main";
-    const text = HELP[topic];
-    if (text === undefined) throw new UsageError(`no help for unknown command ${topic}`);
-    output.out(text);
-    return 0;
-  },
+const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
+  run: { run: runCommand, flags: RUN_FLAGS },
+  id: { run: idCommand, flags: {} },
+  invite: { run: inviteCommand, flags: INVITE_FLAGS },
+  join: { run: joinCommand, flags: {} },
 };
 
 /**
@@ -45,21 +32,29 @@ export async function main(argv: string[], output: Output, runtime?: Runtime): P
       return 0;
     }
     const [first, ...rest] = argv;
-    const name = first === undefined || first.startsWith("-") ? "run" : first;
-    const commandArgs = first === undefined || first.startsWith("-") ? argv : rest;
+    const implicit = first === undefined || first.startsWith("-");
+    const name = implicit ? "run" : first;
+    const commandArgs = implicit ? argv : rest;
+    if (name === "help") {
+      const topic = commandArgs.find((a) => !a.startsWith("-")) ?? "main";
+      if (HELP[topic] === undefined) throw new UsageError(`no help for unknown command ${topic}`);
+      output.out(HELP[topic]);
+      return 0;
+    }
     if (commandArgs.includes("--help")) {
       output.out(HELP[name] ?? HELP.main!);
       return 0;
     }
     const command = COMMANDS[name];
     if (command === undefined) throw new UsageError(`unknown command ${name}; see agent --help`);
-    return await command(runtime ?? (await selectRuntime()), commandArgs, output);
+    const context = commandContext(runtime ?? (await selectRuntime()), commandArgs, output, command.flags);
+    return await command.run(context);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof TypeError) {
+    if (error instanceof UsageError || error instanceof TypeError || error instanceof ConfigError) {
       output.err(`agent: ${error.message}`);
       return 2;
     }
-    if (error instanceof IdentityError) {
+    if (error instanceof IdentityError || error instanceof MembershipError) {
       output.err(`agent: ${error.message}`);
       return 1;
     }

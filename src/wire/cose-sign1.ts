@@ -119,3 +119,16 @@ export function parseSign1(bytes: Uint8Array): Sign1Parts {
   }
   return { protectedBytes, kid, payload, signature };
 }
+
+const PREFIX = Uint8Array.of(0xd2, 0x84, 0x58, 0x26, 0xa2, 0x01, 0x27, 0x04, 0x58, 0x20);
+
+/**
+ * The kid of an envelope in our canonical layout, read at its fixed offset (bytes 10 to 41)
+ * without parsing; `null` when the bytes do not start like one of our envelopes. Used where a
+ * sender must be known before any checking: the broker's publish check and per-peer flood control.
+ */
+export function peekKid(bytes: Uint8Array): Uint8Array | null {
+  if (bytes.length < 42 + 64) return null;
+  for (let i = 0; i < PREFIX.length; i++) if (bytes[i] !== PREFIX[i]) return null;
+  return bytes.subarray(10, 42);
+}

@@ -13,6 +13,8 @@ export const REFUSAL_CODES = [
   "replay", // a nonce already seen from this sender inside the window, or older than the cache reaches
   "wrong_recipient", // addressed to another agent
   "decrypt_failed", // an end-to-end encrypted payload that does not open (tampered or not for us)
+  "not_member", // a valid message from a key that holds no member certificate of this mesh
+  "throttled", // dropped by per-peer flood control before any checking
 ] as const;
 
 /** One of {@link REFUSAL_CODES}. */

@@ -20,13 +20,18 @@ function denoFiles(deno: DenoApi): Files {
       const temp = `${dir}/.${path.slice(slash + 1)}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
       const file = await deno.open(temp, { write: true, createNew: true, mode });
       try {
-        for (let off = 0; off < data.length; ) off += await file.write(data.subarray(off));
-        await file.sync();
-      } finally {
-        file.close();
+        try {
+          for (let off = 0; off < data.length; ) off += await file.write(data.subarray(off));
+          await file.sync();
+        } finally {
+          file.close();
+        }
+        await deno.chmod(temp, mode);
+        await deno.rename(temp, path);
+      } catch (error) {
+        await deno.remove(temp).catch(() => {}); // leave no temporary file behind
+        throw error;
       }
-      await deno.chmod(temp, mode);
-      await deno.rename(temp, path);
       try {
         const handle = await deno.open(dir, { read: true });
         await handle.sync();
@@ -56,13 +61,14 @@ function denoFiles(deno: DenoApi): Files {
   };
 }
 
-function wrap(conn: DenoConn): Conn {
+function wrap(conn: DenoConn, onClose?: () => void): Conn {
   return {
     readable: conn.readable,
     async write(bytes) {
       for (let off = 0; off < bytes.length; ) off += await conn.write(bytes.subarray(off));
     },
     close: () => {
+      onClose?.();
       try {
         conn.close();
       } catch {
@@ -86,7 +92,11 @@ function denoNet(deno: DenoApi): Net {
       return {
         address: addr.transport === "unix" ? { path: addr.path! } : { host: addr.hostname!, port: addr.port! },
         async close() {
-          listener.close();
+          try {
+            listener.close();
+          } catch {
+            // already closed: closing is idempotent, as on Node
+          }
           for (const c of conns) c.close();
         },
         [Symbol.asyncIterator]: () => ({
@@ -94,7 +104,8 @@ function denoNet(deno: DenoApi): Net {
             try {
               const r = await iterator.next();
               if (r.done) return { value: undefined, done: true };
-              const conn = wrap(r.value);
+              // Forget each connection once closed, so a long-lived listener does not pile them up.
+              const conn: Conn = wrap(r.value, () => conns.delete(conn));
               conns.add(conn);
               return { value: conn, done: false };
             } catch {

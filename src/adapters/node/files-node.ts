@@ -1,5 +1,6 @@
 import { open, mkdir, rename, stat, readFile, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { FileNotFound, type Files } from "../../runtime/runtime.ts";
 
 /** `Files` on `node:fs`. */
@@ -15,16 +16,17 @@ export const nodeFiles: Files = {
   },
   async writeFileAtomic(path, data, mode) {
     const dir = dirname(path);
-    const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    // Random part: concurrent writes to one path in the same millisecond must not collide.
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${randomBytes(6).toString("hex")}.tmp`);
     const file = await open(temp, "wx", mode);
     try {
-      await file.writeFile(data);
-      await file.chmod(mode); // the umask may have narrowed or the open widened nothing; be exact
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
+      try {
+        await file.writeFile(data);
+        await file.chmod(mode); // the umask may have narrowed or the open widened nothing; be exact
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

@@ -1,0 +1,105 @@
+import { Agent } from "../../agent/agent.ts";
+import { connectMqtt } from "../../adapters/mqtt/mqtt-connection.ts";
+import { startEmbeddedBroker } from "../../adapters/mqtt/embedded-broker.ts";
+import { nodeResources } from "../../adapters/node/resources-node.ts";
+import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
+import { createLogger } from "../../log/logger.ts";
+import { FileNotFound } from "../../runtime/runtime.ts";
+import { stringFlag, UsageError } from "../args.ts";
+import type { Command, CommandContext } from "../context.ts";
+
+/** Flags of `agent run`. */
+export const RUN_FLAGS = {
+  profile: "string",
+  config: "string",
+  mesh: "string",
+  broker: "string",
+  bootstrap: "string",
+  listen: "string",
+  "no-mdns": "boolean",
+  "mdns-interface": "string",
+  roles: "string",
+  "heartbeat-ms": "string",
+  "log-level": "string",
+} as const;
+
+/** Environment variables `agent run` reads, and the setting each fills. */
+export const RUN_ENV: Record<string, string> = {
+  P2P_AGENT_PROFILE: "profile",
+  P2P_AGENT_MESH: "mesh",
+  P2P_AGENT_BROKER: "broker",
+  P2P_AGENT_LISTEN: "listen",
+  P2P_AGENT_LOG_LEVEL: "logLevel",
+};
+
+async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<AgentConfig> {
+  let file: Record<string, unknown> = {};
+  const path = stringFlag(args, "config");
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await runtime.files.readFile(path));
+    } catch (error) {
+      if (error instanceof FileNotFound) throw new UsageError(`config file ${path} does not exist`);
+      throw error;
+    }
+    try {
+      file = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof file !== "object" || file === null || Array.isArray(file)) throw new UsageError(`config file ${path} must hold a JSON object`);
+  }
+  const env: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(RUN_ENV)) env[field] = runtime.env(name) || undefined;
+  const hb = stringFlag(args, "heartbeat-ms");
+  const flags: Record<string, unknown> = {
+    profile: stringFlag(args, "profile"),
+    mesh: stringFlag(args, "mesh"),
+    broker: stringFlag(args, "broker"),
+    bootstrap: stringFlag(args, "bootstrap"),
+    listen: stringFlag(args, "listen"),
+    mdns: args.flags["no-mdns"] ? false : undefined,
+    mdnsInterface: stringFlag(args, "mdns-interface"),
+    roles: stringFlag(args, "roles"),
+    heartbeatMs: hb === undefined ? undefined : Number(hb),
+    logLevel: stringFlag(args, "log-level"),
+  };
+  try {
+    return buildConfig(dataDir, file, env, flags);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * `agent run` (the default command): starts the agent in the foreground until SIGINT or
+ * SIGTERM, then leaves the mesh cleanly. Logs go to stderr: readable text on a terminal, JSON
+ * lines otherwise.
+ */
+export const runCommand: Command = async (context) => {
+  if (context.args.positionals.length > 0) throw new UsageError(`run takes no arguments, got ${context.args.positionals.join(" ")}`);
+  const config = await loadConfig(context);
+  const json = !globalThis.process?.stderr?.isTTY;
+  const log = createLogger({ level: config.logLevel, json, write: (line) => context.output.err(line) });
+  const agent = new Agent(
+    context.runtime,
+    config,
+    { connect: connectMqtt, startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }), resources: nodeResources() },
+    log,
+  );
+  await agent.start();
+  log.info("agent.ready", { id: agent.identity.id, profile: config.profile, broker: config.broker });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info("agent.stopping", { signal });
+      resolve();
+    };
+    globalThis.process.once("SIGINT", () => stop("SIGINT"));
+    globalThis.process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await agent.stop();
+  log.info("agent.stopped");
+  return 0;
+};

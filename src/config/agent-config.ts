@@ -1,0 +1,117 @@
+/** The agent's settings after defaults, config file, environment and flags are merged. Frozen. */
+export interface AgentConfig {
+  readonly dataDir: string;
+  /** Hardware profile name (`auto` detects). */
+  readonly profile: string;
+  /** Human name of the mesh this agent founds when it has no membership yet. */
+  readonly mesh: string;
+  /** `embedded` (host a broker here), `auto` (find one by mDNS or elect one), or an `mqtt://`/`mqtts://` URL. */
+  readonly broker: string;
+  /** Where the embedded broker listens. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** A broker URL to try when mDNS finds nothing (networks without multicast). */
+  readonly bootstrap: string | null;
+  readonly mdns: boolean;
+  /** Network interface address mDNS binds to; null = all. */
+  readonly mdnsInterface: string | null;
+  readonly roles: readonly string[];
+  readonly heartbeatMs: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** PEM files for the embedded broker's TLS listener. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+}
+
+/** A setting was refused; the message names the field and the reason. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`config ${field}: ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Defaults for every field but `dataDir`. */
+export const DEFAULTS = {
+  profile: "auto",
+  mesh: "home",
+  broker: "embedded",
+  listen: "0.0.0.0:1883",
+  bootstrap: null,
+  mdns: true,
+  mdnsInterface: null,
+  roles: ["processing"],
+  heartbeatMs: 2_000,
+  logLevel: "info",
+  tls: null,
+} as const;
+
+const ROLES = new Set(["processing", "vector", "storage", "coordinator", "gateway"]);
+
+/** Parses `HOST:PORT` (IPv6 as `[addr]:port`). */
+export function parseHostPort(field: string, text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(field, `expected HOST:PORT, got ${JSON.stringify(text)}`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+/**
+ * Merges `layers` (lowest priority first: config file, environment, flags) over the defaults,
+ * checks every field, and returns a frozen config. Unknown fields and bad values throw
+ * `ConfigError` naming the field.
+ */
+export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[]): AgentConfig {
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      if (!(key in DEFAULTS)) throw new ConfigError(key, "unknown setting");
+      merged[key] = value;
+    }
+  }
+  const str = (field: string, pattern?: RegExp): string => {
+    const v = merged[field];
+    if (typeof v !== "string" || v === "" || (pattern && !pattern.test(v))) throw new ConfigError(field, `expected ${pattern ? `a value matching ${pattern}` : "a non-empty string"}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const broker = str("broker");
+  if (broker !== "embedded" && broker !== "auto" && !/^mqtts?:\/\/[^/]+/.test(broker)) {
+    throw new ConfigError("broker", `expected embedded, auto or an mqtt:// or mqtts:// URL, got ${JSON.stringify(broker)}`);
+  }
+  const bootstrap = merged.bootstrap;
+  if (bootstrap !== null && (typeof bootstrap !== "string" || !/^mqtts?:\/\/[^/]+/.test(bootstrap))) {
+    throw new ConfigError("bootstrap", `expected an mqtt:// or mqtts:// URL, got ${JSON.stringify(bootstrap)}`);
+  }
+  const rolesRaw = typeof merged.roles === "string" ? merged.roles.split(",").map((r) => r.trim()) : merged.roles;
+  if (!Array.isArray(rolesRaw) || !rolesRaw.every((r) => typeof r === "string" && ROLES.has(r))) {
+    throw new ConfigError("roles", `expected a list of ${[...ROLES].join(", ")}, got ${JSON.stringify(merged.roles)}`);
+  }
+  const heartbeatMs = Number(merged.heartbeatMs);
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100 || heartbeatMs > 600_000) {
+    throw new ConfigError("heartbeatMs", `expected an integer from 100 to 600000, got ${JSON.stringify(merged.heartbeatMs)}`);
+  }
+  const mdns = merged.mdns;
+  if (typeof mdns !== "boolean") throw new ConfigError("mdns", `expected true or false, got ${JSON.stringify(mdns)}`);
+  const tls = merged.tls as { certFile?: unknown; keyFile?: unknown } | null;
+  if (tls !== null && (typeof tls !== "object" || typeof tls.certFile !== "string" || typeof tls.keyFile !== "string")) {
+    throw new ConfigError("tls", "expected {certFile, keyFile} paths to PEM files");
+  }
+  const iface = merged.mdnsInterface;
+  if (iface !== null && typeof iface !== "string") throw new ConfigError("mdnsInterface", `expected an address, got ${JSON.stringify(iface)}`);
+  return Object.freeze({
+    dataDir,
+    profile: str("profile", /^[a-z0-9-]{1,32}$/),
+    mesh: str("mesh", /^[A-Za-z0-9_.-]{1,63}$/),
+    broker,
+    listen: Object.freeze(parseHostPort("listen", str("listen"))),
+    bootstrap: bootstrap as string | null,
+    mdns,
+    mdnsInterface: iface as string | null,
+    roles: Object.freeze([...new Set(rolesRaw as string[])]),
+    heartbeatMs,
+    logLevel: str("logLevel", /^(debug|info|warn|error)$/) as AgentConfig["logLevel"],
+    tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
+  });
+}

@@ -1,0 +1,298 @@
+import { toHex } from "../core/bytes.ts";
+import type { Identity } from "../identity/identity.ts";
+import { agentIdFromKey, keyFromAgentId } from "../identity/agent-id.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import { EnvelopeReceiver, type Received } from "../wire/receiver.ts";
+import { EnvelopeSender } from "../wire/sender.ts";
+import { RefusalCounter } from "../wire/wire-error.ts";
+import { CONNECT_TYPE } from "./broker-policy.ts";
+import { Inbound, type Delivered } from "./inbound.ts";
+import { Members } from "./members.ts";
+import { DeliveryError, Outbox } from "./outbox.ts";
+import { PeerTable, type HeartbeatInfo, type PresenceInfo } from "./peer-table.ts";
+import { meshTopics, type MeshTopics } from "./topics.ts";
+import type { BrokerConnection, Connect } from "./transport.ts";
+
+/** What a mesh node needs. */
+export interface MeshNodeOptions {
+  runtime: Pick<Runtime, "ed25519" | "clock" | "timers" | "random">;
+  identity: Identity;
+  meshId: string;
+  /** This agent's member certificate (the owner's own is self-issued). */
+  cert: Uint8Array;
+  log: Logger;
+  connect: Connect;
+  /** Where the broker is now; called before every (re)connect. */
+  locate: () => Promise<string>;
+  /** What to announce; called whenever presence is (re)published. */
+  presence: () => PresenceInfo;
+  /** Resource readings for each heartbeat. */
+  heartbeat: () => HeartbeatInfo;
+  /** Per-peer flood control: messages per second and burst (defaults 2,000 and 4,000). */
+  flood?: { rate: number; burst: number };
+  /** Re-send unacknowledged direct messages this often, ms (default 2,000). */
+  resendMs?: number;
+  /** Called when the broker connection comes up or goes down. */
+  onConnection?: (state: ConnectionState) => void;
+}
+
+/** The broker connection as status shows it. */
+export interface ConnectionState {
+  connected: boolean;
+  url: string | null;
+  since: number;
+  reason?: string;
+}
+
+/** Message counters, by direction and kind. */
+export interface MeshCounters {
+  sent: number;
+  received: number;
+  delivered: number;
+  duplicates: number;
+  resent: number;
+  reconnects: number;
+}
+
+/**
+ * One agent's membership in the mesh: keeps a broker connection (reconnecting wherever `locate`
+ * says the broker now is), announces presence (retained, with an empty-presence last will) and
+ * heartbeats, keeps the peer table, and sends and receives signed messages. Direct messages are
+ * delivered at least once at the application level (kept until acknowledged, re-sent after
+ * reconnects) and exactly once to handlers (receivers drop duplicates).
+ */
+export class MeshNode {
+  readonly peers: PeerTable;
+  readonly refusals = new RefusalCounter();
+  readonly counters: MeshCounters = { sent: 0, received: 0, delivered: 0, duplicates: 0, resent: 0, reconnects: 0 };
+  readonly topics: MeshTopics;
+  readonly #o: MeshNodeOptions;
+  readonly #sender: EnvelopeSender;
+  readonly #outbox = new Outbox();
+  readonly #inbound: Inbound;
+  #connection: BrokerConnection | null = null;
+  #state: ConnectionState = { connected: false, url: null, since: 0 };
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #timers: unknown[] = [];
+  #wake: (() => void) | null = null;
+
+  constructor(options: MeshNodeOptions) {
+    this.#o = options;
+    this.topics = meshTopics(options.meshId);
+    const { ed25519, clock, random } = options.runtime;
+    this.#sender = new EnvelopeSender({ ed25519, clock, random }, options.identity);
+    this.peers = new PeerTable({
+      onChange: (peer, previous) => {
+        if (previous === null) options.log.info("peer.join", { peer: peer.shortId, profile: peer.presence.profile, roles: peer.presence.roles.join(",") });
+        else if (peer.health === "gone") options.log.info("peer.leave", { peer: peer.shortId, reason: peer.goneReason });
+        else options.log.info("peer.health", { peer: peer.shortId, health: peer.health, was: previous });
+      },
+    });
+    const receiver = new EnvelopeReceiver({ ed25519, clock, refusals: this.refusals, self: options.identity });
+    this.#inbound = new Inbound({
+      node: this,
+      receiver,
+      members: new Members({ ed25519, clock, meshId: options.meshId }),
+      clock,
+      log: options.log,
+      flood: options.flood ?? { rate: 2_000, burst: 4_000 },
+      ack: (to, mid) => this.#publishAck(to, mid),
+      acked: (mid) => this.#outbox.ack(mid),
+    });
+  }
+
+  /** This agent's ID. */
+  get id(): string {
+    return this.#o.identity.id;
+  }
+
+  /** The broker connection's state. */
+  get connection(): ConnectionState {
+    return { ...this.#state };
+  }
+
+  /** Unacknowledged direct messages. */
+  get pending(): number {
+    return this.#outbox.size;
+  }
+
+  /** Registers the handler for messages of `type` (direct and broadcast). */
+  handle(type: string, handler: (message: Delivered) => void | Promise<void>): void {
+    this.#inbound.handle(type, handler);
+  }
+
+  /** Starts connecting; resolves at once (the first connection may come later). Idempotent. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const { timers, clock } = this.#o.runtime;
+    const hbMs = this.#o.presence().heartbeatMs;
+    this.#timers.push(
+      timers.setInterval(() => void this.#beat(), hbMs),
+      timers.setInterval(() => this.peers.sweep(clock.now()), Math.max(250, hbMs / 2)),
+      timers.setInterval(() => void this.#resend(), this.#o.resendMs ?? 2_000),
+      timers.setInterval(() => void this.#announce(), 30_000), // keeps retained presence inside receivers' freshness window
+    );
+    this.#loop = this.#run();
+  }
+
+  /** Says goodbye (clears retained presence), disconnects, fails pending sends. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const t of this.#timers.splice(0)) this.#o.runtime.timers.clearInterval(t);
+    const connection = this.#connection;
+    if (connection) {
+      await connection.publish(this.topics.presence(this.id), new Uint8Array(0), { qos: 1, retain: true }).catch(() => {});
+      await connection.close();
+    }
+    this.#wake?.();
+    await this.#loop;
+    this.#outbox.clear();
+  }
+
+  /**
+   * Sends `body` to agent `to` as a message of `type`; resolves when the recipient acknowledged
+   * it, rejects with `DeliveryError` after `timeoutMs` (default 60,000) or on stop. With
+   * `private`, the body is encrypted end to end for the recipient.
+   */
+  send(to: string, type: string, body: unknown, options: { taskId?: string; private?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    keyFromAgentId(to); // validates
+    if (!this.#running) return Promise.reject(new DeliveryError("stopped", "mesh node is not running"));
+    return new Promise((resolve, reject) => {
+      const pending = {
+        mid: toHex(this.#o.runtime.random(12)),
+        to,
+        type,
+        taskId: options.taskId ?? "",
+        body,
+        private: options.private ?? false,
+        deadline: this.#o.runtime.clock.now() + (options.timeoutMs ?? 60_000),
+        sentAt: 0,
+        attempts: 0,
+        resolve,
+        reject,
+      };
+      this.#outbox.add(pending);
+      void this.#transmit(pending);
+    });
+  }
+
+  /** Publishes `body` to every member (QoS 1, not acknowledged). Rejects when not connected. */
+  async broadcast(type: string, body: unknown, options: { taskId?: string } = {}): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) throw new Error("not connected to a broker");
+    const bytes = await this.#sender.seal({ type, taskId: options.taskId ?? "", payload: body });
+    await connection.publish(this.topics.all, bytes, { qos: 1 });
+    this.counters.sent++;
+  }
+
+  /** Re-announces presence now (after a change of roles, capabilities or broker). */
+  announce(): Promise<void> {
+    return this.#announce();
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 100;
+    while (this.#running) {
+      let url = "";
+      try {
+        url = await this.#o.locate();
+        const connection = await this.#connectTo(url);
+        backoff = 100;
+        const reason = await connection.closed;
+        this.#connection = null;
+        this.#setState({ connected: false, url, since: this.#o.runtime.clock.now(), reason });
+        if (this.#running) this.#o.log.warn("broker.lost", { url, reason });
+      } catch (error) {
+        if (!this.#running) break;
+        this.#o.log.warn("broker.connect_failed", { url: url || null, reason: (error as Error).message });
+      }
+      if (!this.#running) break;
+      this.counters.reconnects++;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#o.runtime.timers.setTimeout(resolve, backoff);
+      });
+      backoff = Math.min(2_000, backoff * 2);
+    }
+  }
+
+  async #connectTo(url: string): Promise<BrokerConnection> {
+    const password = await this.#sender.seal({ type: CONNECT_TYPE, payload: { cert: this.#o.cert } });
+    const connection = await this.#o.connect({
+      url,
+      clientId: this.id,
+      username: this.id,
+      password,
+      will: { topic: this.topics.presence(this.id), payload: new Uint8Array(0), qos: 1, retain: true },
+    });
+    connection.onMessage((m) => void this.#inbound.accept(m));
+    try {
+      await connection.subscribe([this.topics.presenceAll, this.topics.heartbeatAll, this.topics.inbox(this.id), this.topics.all], 1);
+      this.#connection = connection;
+      await this.#announce();
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+    this.#setState({ connected: true, url, since: this.#o.runtime.clock.now() });
+    this.#o.log.info("broker.connected", { url });
+    for (const pending of this.#outbox.all()) void this.#transmit(pending);
+    return connection;
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    this.#o.onConnection?.({ ...state });
+  }
+
+  async #announce(): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    const bytes = await this.#sender.seal({ type: "presence", payload: { ...this.#o.presence(), cert: this.#o.cert } });
+    await connection.publish(this.topics.presence(this.id), bytes, { qos: 1, retain: true }).catch(() => {});
+  }
+
+  async #beat(): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    const bytes = await this.#sender.seal({ type: "heartbeat", payload: this.#o.heartbeat() });
+    await connection.publish(this.topics.heartbeat(this.id), bytes, { qos: 0 }).catch(() => {});
+  }
+
+  async #resend(): Promise<void> {
+    const now = this.#o.runtime.clock.now();
+    this.#outbox.expire(now);
+    for (const pending of this.#outbox.due(now, this.#o.resendMs ?? 2_000)) {
+      if (pending.attempts > 0) this.counters.resent++;
+      void this.#transmit(pending);
+    }
+  }
+
+  async #transmit(pending: ReturnType<Outbox["all"]>[number]): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return; // sent after the next connect
+    pending.attempts++;
+    pending.sentAt = this.#o.runtime.clock.now();
+    try {
+      const bytes = await this.#sender.seal(
+        { type: pending.type, taskId: pending.taskId, to: keyFromAgentId(pending.to), payload: { mid: pending.mid, body: pending.body } },
+        { private: pending.private },
+      );
+      await connection.publish(this.topics.inbox(pending.to), bytes, { qos: 1 });
+      this.counters.sent++;
+    } catch (error) {
+      this.#o.log.debug("send.retry_later", { type: pending.type, reason: (error as Error).message });
+    }
+  }
+
+  async #publishAck(to: Received["sender"], mid: string): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    const bytes = await this.#sender.seal({ type: "ack", to, payload: { mid } });
+    await connection.publish(this.topics.inbox(agentIdFromKey(to)), bytes, { qos: 1 }).catch(() => {});
+  }
+}
