@@ -1,13 +1,16 @@
 import type { AgentConfig } from "../config/agent-config.ts";
 import { loadOrCreateIdentity, type Identity } from "../identity/identity.ts";
 import type { Logger } from "../log/logger.ts";
+import { BrokerLocator } from "../mesh/broker-locator.ts";
 import { BrokerPolicy } from "../mesh/broker-policy.ts";
+import type { Advert, Discovery } from "../mesh/discovery.ts";
 import { MeshNode } from "../mesh/mesh-node.ts";
 import { loadOrFoundMembership, type Membership } from "../mesh/membership-store.ts";
 import type { HeartbeatInfo } from "../mesh/peer-table.ts";
 import type { Connect } from "../mesh/transport.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { EnvelopeReceiver } from "../wire/receiver.ts";
+import { agentStatus } from "./agent-status.ts";
 
 /** A broker this agent hosts, as the adapter returns it. */
 export interface HostedBroker {
@@ -24,26 +27,33 @@ export interface AgentAdapters {
   startBroker(options: { host: string; port: number; tls?: { certFile: string; keyFile: string }; policy: BrokerPolicy }): Promise<HostedBroker>;
   /** Current resource readings for heartbeats. */
   resources(): HeartbeatInfo;
+  /** This host's non-loopback IPv4 addresses (where others can reach a broker here). */
+  addresses(): string[];
+  /** mDNS discovery on the given interface address (all when null); absent = no mDNS here. */
+  discovery?: (iface: string | null) => Discovery;
 }
 
 /**
- * One agent: identity, membership, the broker it uses (hosted here or elsewhere) and its mesh
- * node. `start()` and `stop()` are idempotent; `stop()` leaves no socket or timer behind.
+ * One agent: identity, membership, where its broker is (hosted here, found, elected, or given as
+ * a URL), and its mesh node. `start()` and `stop()` are idempotent; `stop()` leaves no socket or
+ * timer behind.
  */
 export class Agent {
-  readonly #runtime: Runtime;
-  readonly #config: AgentConfig;
+  readonly runtime: Runtime;
+  readonly config: AgentConfig;
   readonly #adapters: AgentAdapters;
   readonly #log: Logger;
   #identity: Identity | null = null;
   #membership: Membership | null = null;
   #broker: HostedBroker | null = null;
+  #discovery: Discovery | null = null;
+  #locator: BrokerLocator | null = null;
   #node: MeshNode | null = null;
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
-    this.#runtime = runtime;
-    this.#config = config;
+    this.runtime = runtime;
+    this.config = config;
     this.#adapters = adapters;
     this.#log = log;
   }
@@ -60,30 +70,52 @@ export class Agent {
     return this.#identity;
   }
 
+  /** This agent's membership, once started. */
+  get membership(): Membership {
+    if (!this.#membership) throw new Error("agent is not started");
+    return this.#membership;
+  }
+
   /** The broker hosted here, if any. */
   get hostedBroker(): HostedBroker | null {
     return this.#broker;
   }
 
-  /** Loads identity and membership, starts the broker when hosting one, and joins the mesh. */
+  /** When `start()` ran, ms since the epoch. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  /** Loads identity and membership, advertises on mDNS, finds or hosts the broker, joins the mesh. */
   async start(): Promise<void> {
     if (this.#node) return;
-    const runtime = this.#runtime;
-    const config = this.#config;
+    const { runtime, config } = this;
     this.#startedAt = runtime.clock.now();
     const identity = (this.#identity = await loadOrCreateIdentity(runtime, config.dataDir));
     const membership = (this.#membership = await loadOrFoundMembership(runtime, config.dataDir, identity, config.mesh));
     this.#log.info("agent.identity", { id: identity.id, mesh: membership.meshId.slice(0, 8), meshName: membership.meshName, owner: membership.owner });
-    if (config.broker === "embedded" || config.broker === "auto") {
-      this.#broker = await this.#adapters.startBroker({
-        host: config.listen.host,
-        port: config.listen.port,
-        ...(config.tls ? { tls: config.tls } : {}),
-        policy: this.#policy(membership.meshId),
-      });
-      this.#log.info("broker.hosting", { url: this.#broker.url, port: this.#broker.port });
+    const external = config.broker !== "embedded" && config.broker !== "auto";
+    if (config.mdns && this.#adapters.discovery) {
+      this.#discovery = this.#adapters.discovery(config.mdnsInterface);
+      await this.#discovery.start(this.#advert());
     }
-    const url = this.#broker?.url ?? config.broker;
+    if (config.broker === "embedded") await this.#host();
+    if (config.broker === "auto") {
+      this.#locator = new BrokerLocator({
+        self: { id: identity.id, rank: config.brokerRank, urls: () => this.#brokerUrls() },
+        meshId: membership.meshId,
+        discovery: this.#discovery,
+        bootstrap: config.bootstrap,
+        peers: () => this.#node?.peers.list() ?? [],
+        host: () => this.#host(),
+        unhost: () => this.#unhost(),
+        clock: runtime.clock,
+        timers: runtime.timers,
+        log: this.#log,
+      });
+      this.#locator.start();
+    }
+    const locator = this.#locator;
     const node = new MeshNode({
       runtime,
       identity,
@@ -91,12 +123,12 @@ export class Agent {
       cert: membership.cert,
       log: this.#log,
       connect: this.#adapters.connect,
-      locate: async () => url,
+      locate: locator ? (failure) => locator.locate(failure) : async () => (external ? config.broker : this.#broker!.url),
       presence: () => ({
         profile: config.profile,
         roles: [...config.roles],
         caps: {},
-        broker: this.#broker?.url ?? null,
+        broker: { hosting: this.#broker !== null, rank: external ? 0 : config.brokerRank, urls: external ? [] : this.#brokerUrls() },
         version: "1",
         heartbeatMs: config.heartbeatMs,
       }),
@@ -106,37 +138,65 @@ export class Agent {
     node.start();
   }
 
-  /** Leaves the mesh and stops the hosted broker. */
+  /** Leaves the mesh, stops the hosted broker and mDNS. */
   async stop(): Promise<void> {
     const node = this.#node;
     this.#node = null;
+    this.#locator?.stop();
+    this.#locator = null;
     await node?.stop();
-    const broker = this.#broker;
-    this.#broker = null;
-    await broker?.close();
+    await this.#unhost();
+    const discovery = this.#discovery;
+    this.#discovery = null;
+    await discovery?.stop();
   }
 
   /** A snapshot for `agent status`. */
   status() {
-    const node = this.#node;
-    return {
-      id: this.#identity?.id ?? null,
-      mesh: this.#membership ? { id: this.#membership.meshId, name: this.#membership.meshName, owner: this.#membership.owner } : null,
-      profile: this.#config.profile,
-      uptimeMs: this.#runtime.clock.now() - this.#startedAt,
-      broker: {
-        mode: this.#config.broker,
-        hosting: this.#broker ? { url: this.#broker.url, clients: this.#broker.clients(), refusals: { ...this.#broker.refusals } } : null,
-        connection: node?.connection ?? null,
-      },
-      peers: node?.peers.list() ?? [],
-      counters: node ? { ...node.counters, pending: node.pending } : null,
-      refusals: node?.refusals.snapshot() ?? null,
-    };
+    return agentStatus(this, this.#node, this.#broker);
   }
 
-  #policy(meshId: string): BrokerPolicy {
-    const { ed25519, clock } = this.#runtime;
-    return new BrokerPolicy({ ed25519, clock, meshId, connects: new EnvelopeReceiver({ ed25519, clock }) });
+  async #host(): Promise<string> {
+    const { ed25519, clock } = this.runtime;
+    const policy = new BrokerPolicy({ ed25519, clock, meshId: this.membership.meshId, connects: new EnvelopeReceiver({ ed25519, clock }) });
+    this.#broker = await this.#adapters.startBroker({
+      host: this.config.listen.host,
+      port: this.config.listen.port,
+      ...(this.config.tls ? { tls: this.config.tls } : {}),
+      policy,
+    });
+    this.#log.info("broker.hosting", { url: this.#broker.url, port: this.#broker.port });
+    await this.#discovery?.update(this.#advert());
+    return this.#broker.url;
+  }
+
+  async #unhost(): Promise<void> {
+    const broker = this.#broker;
+    if (!broker) return;
+    this.#broker = null;
+    await broker.close();
+    this.#log.info("broker.stopped", { url: broker.url });
+    await this.#discovery?.update(this.#advert());
+  }
+
+  #brokerUrls(): string[] {
+    const scheme = this.config.tls ? "mqtts" : "mqtt";
+    const { host, port } = this.config.listen;
+    const hosts = host === "0.0.0.0" || host === "::" ? this.#adapters.addresses() : [host];
+    return hosts.map((h) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${this.#broker?.port ?? port}`);
+  }
+
+  #advert(): Advert {
+    const external = this.config.broker !== "embedded" && this.config.broker !== "auto";
+    return {
+      id: this.identity.id,
+      mesh: this.membership.meshId,
+      meshName: this.membership.meshName,
+      roles: [...this.config.roles],
+      hosting: this.#broker !== null,
+      rank: external ? 0 : this.config.brokerRank,
+      port: this.#broker?.port ?? this.config.listen.port,
+      version: "1",
+    };
   }
 }

@@ -28,12 +28,14 @@ Options (each also settable in --config FILE, a JSON object with the names in br
   --config FILE          JSON settings file
   --profile NAME         hardware profile (default auto) [profile]
   --mesh NAME            name of the mesh to found when not invited (default home) [mesh]
-  --broker MODE          embedded (default), auto, or mqtt://HOST:PORT / mqtts://HOST:PORT [broker]
+  --broker MODE          embedded (default): host the broker here; auto: find the mesh's broker
+                         by mDNS, or elect a host; or mqtt://HOST:PORT / mqtts://HOST:PORT [broker]
   --listen HOST:PORT     where the embedded broker listens (default 0.0.0.0:1883) [listen]
   --bootstrap URL        broker to try when mDNS finds none [bootstrap]
   --no-mdns              do not use mDNS [mdns: false]
   --mdns-interface ADDR  the interface address mDNS uses [mdnsInterface]
   --roles LIST           comma-separated: processing,vector,storage,coordinator,gateway [roles]
+  --broker-rank N        0-100, how suited to host the broker in an election; 0 = never (default 1) [brokerRank]
   --heartbeat-ms N       heartbeat interval (default 2000) [heartbeatMs]
   --log-level LEVEL      debug, info (default), warn, error [logLevel]
 Environment: P2P_AGENT_PROFILE, P2P_AGENT_MESH, P2P_AGENT_BROKER, P2P_AGENT_LISTEN,

@@ -15,6 +15,8 @@ export interface AgentConfig {
   /** Network interface address mDNS binds to; null = all. */
   readonly mdnsInterface: string | null;
   readonly roles: readonly string[];
+  /** How suited this device is to host the broker in an election; 0 = never (the profile sets it). */
+  readonly brokerRank: number;
   readonly heartbeatMs: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** PEM files for the embedded broker's TLS listener. */
@@ -42,6 +44,7 @@ export const DEFAULTS = {
   mdns: true,
   mdnsInterface: null,
   roles: ["processing"],
+  brokerRank: 1,
   heartbeatMs: 2_000,
   logLevel: "info",
   tls: null,
@@ -92,6 +95,10 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100 || heartbeatMs > 600_000) {
     throw new ConfigError("heartbeatMs", `expected an integer from 100 to 600000, got ${JSON.stringify(merged.heartbeatMs)}`);
   }
+  const brokerRank = Number(merged.brokerRank);
+  if (!Number.isInteger(brokerRank) || brokerRank < 0 || brokerRank > 100) {
+    throw new ConfigError("brokerRank", `expected an integer from 0 to 100, got ${JSON.stringify(merged.brokerRank)}`);
+  }
   const mdns = merged.mdns;
   if (typeof mdns !== "boolean") throw new ConfigError("mdns", `expected true or false, got ${JSON.stringify(mdns)}`);
   const tls = merged.tls as { certFile?: unknown; keyFile?: unknown } | null;
@@ -110,6 +117,7 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     mdns,
     mdnsInterface: iface as string | null,
     roles: Object.freeze([...new Set(rolesRaw as string[])]),
+    brokerRank,
     heartbeatMs,
     logLevel: str("logLevel", /^(debug|info|warn|error)$/) as AgentConfig["logLevel"],
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),

@@ -52,6 +52,7 @@ export function sealBox(
   assertBytes("plaintext", plaintext);
   assertBytes("sender", sender, 32);
   assertBytes("recipient", recipient, 32);
+  assertBytes("context", context);
   const recipientX = ed25519.utils.toMontgomery(recipient);
   const ephemeral = random(32);
   const epk = x25519.getPublicKey(ephemeral);
@@ -64,7 +65,7 @@ export function sealBox(
 /**
  * Opens a box sealed by {@link sealBox}. `seed` is the recipient's Ed25519 secret seed. Throws
  * {@link BoxError} when the box is short, was tampered with, or was not sealed for this recipient,
- * sender and context.
+ * sender and context; `TypeError` when an argument is not bytes of the right length.
  */
 export function openBox(
   box: Uint8Array,
@@ -73,6 +74,10 @@ export function openBox(
   seed: Uint8Array,
   context: Uint8Array,
 ): Uint8Array {
+  assertBytes("sender", sender, 32);
+  assertBytes("recipient", recipient, 32);
+  assertBytes("seed", seed, 32);
+  assertBytes("context", context);
   if (!(box instanceof Uint8Array) || box.length < BOX_OVERHEAD) throw new BoxError(`box is ${box?.length ?? 0} bytes, shorter than ${BOX_OVERHEAD}`);
   const epk = box.subarray(0, 32);
   const nonce = box.subarray(32, 56);

@@ -1,10 +1,11 @@
 /**
  * The Ed25519 contract every signature path fills, and the one verification rule they share.
  *
- * The rule is RFC 8032 §5.1.7 in its strict form, as `@noble/ed25519` applies it with
- * `{ zip215: false }`: the public key and R must be canonical encodings of curve points, S must be
- * below the group order L, and small-order public keys are refused. Every provider must give the
- * same answer as the noble path on every input; the Wycheproof vectors in the tests check that.
+ * The rule is RFC 8032 §5.1.7 in its strict, cofactorless form: the public key and R must be
+ * canonical encodings of curve points, S must be below the group order L, small-order public keys
+ * are refused, and [S]B = R + [k]A must hold exactly (OpenSSL's and WebCrypto's equation). Every
+ * provider must give the same answer as the noble path on every input; the RFC 8032 and
+ * Wycheproof vectors and the mixed-order cases in the tests check that.
  */
 export interface Ed25519 {
   /** Short name for logs and benchmarks, e.g. `node`, `webcrypto`, `noble`. */

@@ -39,9 +39,11 @@ function isMap(v: unknown): v is Record<string, unknown> {
 function presenceInfo(v: Record<string, unknown>): PresenceInfo | null {
   const { profile, roles, caps, broker, version, heartbeatMs } = v;
   if (typeof profile !== "string" || !Array.isArray(roles) || !roles.every((r) => typeof r === "string")) return null;
-  if (!isMap(caps) || (broker !== null && typeof broker !== "string") || typeof version !== "string") return null;
+  if (!isMap(caps) || !isMap(broker) || typeof version !== "string") return null;
+  const { hosting, rank, urls } = broker;
+  if (typeof hosting !== "boolean" || typeof rank !== "number" || !Array.isArray(urls) || !urls.every((u) => typeof u === "string" && /^mqtts?:\/\//.test(u))) return null;
   if (typeof heartbeatMs !== "number" || !(heartbeatMs >= 100 && heartbeatMs <= 600_000)) return null;
-  return { profile, roles: roles as string[], caps, broker: broker as string | null, version, heartbeatMs };
+  return { profile, roles: roles as string[], caps, broker: { hosting, rank, urls: urls as string[] }, version, heartbeatMs };
 }
 
 function heartbeatInfo(v: unknown): HeartbeatInfo | null {

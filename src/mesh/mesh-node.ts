@@ -13,6 +13,7 @@ import { DeliveryError, Outbox } from "./outbox.ts";
 import { PeerTable, type HeartbeatInfo, type PresenceInfo } from "./peer-table.ts";
 import { meshTopics, type MeshTopics } from "./topics.ts";
 import type { BrokerConnection, Connect } from "./transport.ts";
+import type { ConnectionFailure } from "./broker-locator.ts";
 
 /** What a mesh node needs. */
 export interface MeshNodeOptions {
@@ -23,8 +24,8 @@ export interface MeshNodeOptions {
   cert: Uint8Array;
   log: Logger;
   connect: Connect;
-  /** Where the broker is now; called before every (re)connect. */
-  locate: () => Promise<string>;
+  /** Where the broker is now; called before every (re)connect, told how the last attempt ended. */
+  locate: (failure?: ConnectionFailure) => Promise<string>;
   /** What to announce; called whenever presence is (re)published. */
   presence: () => PresenceInfo;
   /** Resource readings for each heartbeat. */
@@ -196,18 +197,22 @@ export class MeshNode {
 
   async #run(): Promise<void> {
     let backoff = 100;
+    let failure: ConnectionFailure | undefined;
     while (this.#running) {
       let url = "";
       try {
-        url = await this.#o.locate();
+        url = await this.#o.locate(failure);
         const connection = await this.#connectTo(url);
         backoff = 100;
         const reason = await connection.closed;
         this.#connection = null;
+        failure = { url, kind: "lost" };
         this.#setState({ connected: false, url, since: this.#o.runtime.clock.now(), reason });
         if (this.#running) this.#o.log.warn("broker.lost", { url, reason });
+        backoff = 0; // look for the next broker at once
       } catch (error) {
         if (!this.#running) break;
+        failure = url ? { url, kind: "failed" } : undefined;
         this.#o.log.warn("broker.connect_failed", { url: url || null, reason: (error as Error).message });
       }
       if (!this.#running) break;
@@ -216,7 +221,7 @@ export class MeshNode {
         this.#wake = resolve;
         this.#o.runtime.timers.setTimeout(resolve, backoff);
       });
-      backoff = Math.min(2_000, backoff * 2);
+      backoff = Math.min(2_000, Math.max(100, backoff * 2));
     }
   }
 

@@ -8,8 +8,8 @@ export interface PresenceInfo {
   roles: string[];
   /** Capabilities: task kinds, models and anything placement needs. */
   caps: Record<string, unknown>;
-  /** URL of the broker this agent hosts, or null. */
-  broker: string | null;
+  /** The agent as a broker host: whether it hosts the mesh's broker now, its rank (0 = never), and where its broker listens or would listen. */
+  broker: { hosting: boolean; rank: number; urls: string[] };
   /** Agent software version. */
   version: string;
   /** Milliseconds between this agent's heartbeats. */

@@ -2,6 +2,8 @@ import { Agent } from "../../agent/agent.ts";
 import { connectMqtt } from "../../adapters/mqtt/mqtt-connection.ts";
 import { startEmbeddedBroker } from "../../adapters/mqtt/embedded-broker.ts";
 import { nodeResources } from "../../adapters/node/resources-node.ts";
+import { nodeAddresses } from "../../adapters/node/addresses-node.ts";
+import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
 import { createLogger } from "../../log/logger.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
@@ -19,6 +21,7 @@ export const RUN_FLAGS = {
   "no-mdns": "boolean",
   "mdns-interface": "string",
   roles: "string",
+  "broker-rank": "string",
   "heartbeat-ms": "string",
   "log-level": "string",
 } as const;
@@ -53,6 +56,7 @@ async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<A
   const env: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(RUN_ENV)) env[field] = runtime.env(name) || undefined;
   const hb = stringFlag(args, "heartbeat-ms");
+  const rank = stringFlag(args, "broker-rank");
   const flags: Record<string, unknown> = {
     profile: stringFlag(args, "profile"),
     mesh: stringFlag(args, "mesh"),
@@ -62,6 +66,7 @@ async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<A
     mdns: args.flags["no-mdns"] ? false : undefined,
     mdnsInterface: stringFlag(args, "mdns-interface"),
     roles: stringFlag(args, "roles"),
+    brokerRank: rank === undefined ? undefined : Number(rank),
     heartbeatMs: hb === undefined ? undefined : Number(hb),
     logLevel: stringFlag(args, "log-level"),
   };
@@ -86,7 +91,13 @@ export const runCommand: Command = async (context) => {
   const agent = new Agent(
     context.runtime,
     config,
-    { connect: connectMqtt, startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }), resources: nodeResources() },
+    {
+      connect: connectMqtt,
+      startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }),
+      resources: nodeResources(),
+      addresses: nodeAddresses,
+      discovery: (iface) => createBonjourDiscovery({ ...(iface ? { interface: iface } : {}), onError: (e) => log.warn("mdns.error", { reason: e.message }) }),
+    },
     log,
   );
   await agent.start();

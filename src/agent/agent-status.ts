@@ -1,0 +1,32 @@
+import type { MeshNode } from "../mesh/mesh-node.ts";
+import type { Agent, HostedBroker } from "./agent.ts";
+
+/**
+ * The agent's state as `agent status --json` prints it: identity, mesh, broker (mode, what is
+ * hosted here, the connection), uptime, peers, message counters and refusals by reason.
+ */
+export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null) {
+  let identity = null;
+  let mesh = null;
+  try {
+    identity = agent.identity.id;
+    const m = agent.membership;
+    mesh = { id: m.meshId, name: m.meshName, owner: m.owner };
+  } catch {
+    // not started yet
+  }
+  return {
+    id: identity,
+    mesh,
+    profile: agent.config.profile,
+    uptimeMs: agent.startedAt === 0 ? 0 : agent.runtime.clock.now() - agent.startedAt,
+    broker: {
+      mode: agent.config.broker,
+      hosting: broker ? { url: broker.url, clients: broker.clients(), refusals: { ...broker.refusals } } : null,
+      connection: node?.connection ?? null,
+    },
+    peers: node?.peers.list() ?? [],
+    counters: node ? { ...node.counters, pending: node.pending } : null,
+    refusals: node?.refusals.snapshot() ?? null,
+  };
+}
