@@ -42,7 +42,7 @@ export async function main(argv: string[], output: Output, runtime?: Runtime): P
       return 0;
     }
     if (commandArgs.includes("--help")) {
-      output.out(HELP[name] ?? HELP.main!);
+      output.out((implicit ? HELP.main : HELP[name]) ?? HELP.main!);
       return 0;
     }
     const command = COMMANDS[name];

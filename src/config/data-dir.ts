@@ -14,6 +14,7 @@ export function resolveDataDir(
   env: (name: string) => string | undefined,
   home: string | undefined,
 ): string {
+  if (flag === "") throw new TypeError("--data-dir needs a directory, got an empty string");
   const chosen = flag ?? nonEmpty(env(DATA_DIR_ENV));
   if (chosen !== undefined) return trimSlash(chosen);
   const xdg = nonEmpty(env("XDG_STATE_HOME"));

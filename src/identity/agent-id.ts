@@ -17,8 +17,8 @@ export function agentIdFromKey(publicKey: Uint8Array): string {
 
 /** The public key named by an agent ID; throws `TypeError` naming the problem when it is not one. */
 export function keyFromAgentId(id: string): Uint8Array {
-  if (typeof id !== "string" || id.length !== AGENT_ID_LENGTH) {
-    throw new TypeError(`agent ID expected ${AGENT_ID_LENGTH} base32 characters, got ${JSON.stringify(String(id).slice(0, 60))}`);
+  if (typeof id !== "string" || !/^[a-z2-7]{52}$/.test(id)) {
+    throw new TypeError(`agent ID expected ${AGENT_ID_LENGTH} lower-case base32 characters (a-z, 2-7), got ${JSON.stringify(String(id).slice(0, 60))}`);
   }
   try {
     return fromBase32(id);
