@@ -30,6 +30,9 @@ export function createBonjourDiscovery(options: BonjourDiscoveryOptions = {}): D
       host: `p2p-${advert.id.slice(0, 16)}.local`,
       txt: advertToTxt(advert),
       disableIPv6: true,
+      // The instance name is the agent ID, unique by construction; probing (RFC 6762 §8.1) would
+      // only find our own previous record when re-advertising after a change.
+      probe: false,
     });
     service.on("error", (error: Error) => options.onError?.(error));
   };
