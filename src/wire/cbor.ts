@@ -1,4 +1,7 @@
-import { Decoder, Encoder } from "cbor-x";
+// The pure-JavaScript entry points: the package root loads the cbor-extract native addon on Node,
+// which Deno cannot link (the process dies on the first long string) and a bundle cannot carry.
+import { Decoder } from "cbor-x/decode";
+import { Encoder } from "cbor-x/encode";
 
 /**
  * The one CBOR configuration the wire uses (RFC 8949). Plain maps and arrays, no cbor-x record

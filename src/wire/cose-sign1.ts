@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from "../core/bytes.ts";
+import { bytesEqual, concatBytes, utf8 } from "../core/bytes.ts";
 import { decodeCbor } from "./cbor.ts";
 import { WireError } from "./wire-error.ts";
 
@@ -116,6 +116,12 @@ export function parseSign1(bytes: Uint8Array): Sign1Parts {
   if (!(kid instanceof Uint8Array) || kid.length !== 32) throw new WireError("bad_structure", "kid is not a 32-byte public key");
   if (fields[LABEL_ALG] !== ALG_EDDSA) {
     throw new WireError("bad_alg", `algorithm ${String(fields[LABEL_ALG])} is not EdDSA (-8)`);
+  }
+  // One envelope, one encoding: anything but the canonical layout (longer length heads,
+  // indefinite lengths, other tags) is refused, so no relay can make a second valid byte string of
+  // the same message. RFC 8949 §4.2.1 deterministic encoding; the signature covers the rest.
+  if (!bytesEqual(protectedBytes, protectedHeader(kid)) || !bytesEqual(bytes, encodeSign1(protectedBytes, payload, signature))) {
+    throw new WireError("bad_structure", "envelope is not in the canonical encoding");
   }
   return { protectedBytes, kid, payload, signature };
 }

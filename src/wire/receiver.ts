@@ -61,12 +61,19 @@ export class EnvelopeReceiver {
   readonly #replay: ReplayCache;
 
   constructor(options: ReceiverOptions) {
+    const positive = (name: string, value: number | undefined, fallback: number, min = 1) => {
+      const v = value ?? fallback;
+      if (!(Number.isFinite(v) && v >= min)) throw new RangeError(`"${name}" expected a number of at least ${min}, got ${value}`);
+      return v;
+    };
     this.#options = {
-      maxBytes: 1 << 20,
-      windowMs: 60_000,
-      skewMs: 10_000,
-      replayCapacity: 200_000,
-      ...options,
+      ed25519: options.ed25519,
+      clock: options.clock,
+      maxBytes: positive("maxBytes", options.maxBytes, 1 << 20),
+      windowMs: positive("windowMs", options.windowMs, 60_000),
+      skewMs: positive("skewMs", options.skewMs, 10_000, 0),
+      replayCapacity: positive("replayCapacity", options.replayCapacity, 200_000),
+      ...(options.self ? { self: options.self } : {}),
     };
     this.refusals = options.refusals ?? new RefusalCounter();
     this.#replay = new ReplayCache(this.#options.replayCapacity);
@@ -135,9 +142,10 @@ export class EnvelopeReceiver {
       taskId: m.taskId,
       payload,
       ts: m.ts,
-      nonce: m.nonce,
-      ...(m.to !== undefined ? { to: m.to } : {}),
-      sender: kid,
+      // Copies: on Node the decoder hands out views into the caller's buffer.
+      nonce: new Uint8Array(m.nonce),
+      ...(m.to !== undefined ? { to: new Uint8Array(m.to) } : {}),
+      sender: new Uint8Array(kid),
       senderId: agentIdFromKey(kid),
       encrypted: m.box !== undefined,
     };

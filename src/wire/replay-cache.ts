@@ -44,6 +44,9 @@ export class ReplayCache {
     for (const [key, ts] of this.#seen) {
       if (ts >= oldest) break;
       this.#seen.delete(key);
+      // Forgotten nonces raise the floor too: if the clock later steps back, a message at or
+      // below it is still refused rather than admitted as new.
+      if (ts > this.#floor) this.#floor = ts;
     }
     if (this.#seen.size < this.#capacity) return;
     let toDrop = Math.max(1, Math.floor(this.#capacity / 10));

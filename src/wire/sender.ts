@@ -27,7 +27,7 @@ export class EnvelopeSender {
   }
 
   /** The signed envelope bytes for `message`. */
-  seal(message: Outgoing, options: { private?: boolean } = {}): Promise<Uint8Array> {
+  async seal(message: Outgoing, options: { private?: boolean } = {}): Promise<Uint8Array> {
     const stamp = { ts: this.#deps.clock.now(), nonce: this.#deps.random(NONCE_BYTES) };
     if (!options.private) return sealEnvelope(this.#deps.ed25519, this.#signer, message, stamp);
     if (message.to === undefined) throw new TypeError(`a private message needs a recipient ("to")`);

@@ -1,11 +1,11 @@
-import { Agent } from "../../agent/agent.ts";
+import { Agent, type AgentAdapters } from "../../agent/agent.ts";
 import { connectMqtt } from "../../adapters/mqtt/mqtt-connection.ts";
 import { startEmbeddedBroker } from "../../adapters/mqtt/embedded-broker.ts";
 import { nodeResources } from "../../adapters/node/resources-node.ts";
 import { nodeAddresses } from "../../adapters/node/addresses-node.ts";
 import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
-import { createLogger } from "../../log/logger.ts";
+import { createLogger, type Logger } from "../../log/logger.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
 import { stringFlag, UsageError } from "../args.ts";
 import type { Command, CommandContext } from "../context.ts";
@@ -35,7 +35,12 @@ export const RUN_ENV: Record<string, string> = {
   P2P_AGENT_LOG_LEVEL: "logLevel",
 };
 
-async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<AgentConfig> {
+/**
+ * The agent's config as `agent run` builds it from a parsed command line: the `--config` file, the
+ * `P2P_AGENT_*` environment and the flags, merged over the defaults. Bad values are `UsageError`s.
+ * Exported so test programs that build an agent the same way can reuse it.
+ */
+export async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<AgentConfig> {
   let file: Record<string, unknown> = {};
   const path = stringFlag(args, "config");
   if (path !== undefined) {
@@ -79,6 +84,21 @@ async function loadConfig({ runtime, args, dataDir }: CommandContext): Promise<A
 }
 
 /**
+ * The Node adapters `agent run` builds an agent from: MQTT.js, the embedded aedes broker (logging
+ * each refusal as `broker.refused_<kind>`), resource readings, interface addresses and mDNS over
+ * bonjour-service (logging socket errors as `mdns.error`).
+ */
+export function runAdapters(log: Logger): AgentAdapters {
+  return {
+    connect: connectMqtt,
+    startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }),
+    resources: nodeResources(),
+    addresses: nodeAddresses,
+    discovery: (iface) => createBonjourDiscovery({ ...(iface ? { interface: iface } : {}), onError: (e) => log.warn("mdns.error", { reason: e.message }) }),
+  };
+}
+
+/**
  * `agent run` (the default command): starts the agent in the foreground until SIGINT or
  * SIGTERM, then leaves the mesh cleanly. Logs go to stderr: readable text on a terminal, JSON
  * lines otherwise.
@@ -88,18 +108,7 @@ export const runCommand: Command = async (context) => {
   const config = await loadConfig(context);
   const json = !globalThis.process?.stderr?.isTTY;
   const log = createLogger({ level: config.logLevel, json, write: (line) => context.output.err(line) });
-  const agent = new Agent(
-    context.runtime,
-    config,
-    {
-      connect: connectMqtt,
-      startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }),
-      resources: nodeResources(),
-      addresses: nodeAddresses,
-      discovery: (iface) => createBonjourDiscovery({ ...(iface ? { interface: iface } : {}), onError: (e) => log.warn("mdns.error", { reason: e.message }) }),
-    },
-    log,
-  );
+  const agent = new Agent(context.runtime, config, runAdapters(log), log);
   await agent.start();
   log.info("agent.ready", { id: agent.identity.id, profile: config.profile, broker: config.broker });
   await new Promise<void>((resolve) => {
