@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cryptoSuite } from "./crypto.bench.ts";
 import { envelopeSuite } from "./envelope.bench.ts";
+import { meshSuite } from "./mesh.bench.ts";
 import { FULL_TIMING, QUICK_TIMING } from "./harness.ts";
 import { describeMachine, gitCommit } from "./machine.ts";
 import { renderReport } from "./report.ts";
@@ -19,7 +20,7 @@ import { runSuites, type BenchSuite } from "./runner.ts";
  *
  * To add a benchmark, write a module exporting a `BenchSuite` (see `runner.ts`) and list it here.
  */
-export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite];
+export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite, meshSuite];
 
 /** Where the full run writes its report, relative to the working directory. */
 export const DEFAULT_OUT = "docs/benchmarks.md";
