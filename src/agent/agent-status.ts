@@ -1,11 +1,13 @@
 import type { MeshNode } from "../mesh/mesh-node.ts";
+import type { HeartbeatInfo } from "../mesh/peer-table.ts";
+import { VERSION } from "../version.ts";
 import type { Agent, HostedBroker } from "./agent.ts";
 
 /**
  * The agent's state as `agent status --json` prints it: identity, mesh, broker (mode, what is
  * hosted here, the connection), uptime, peers, message counters and refusals by reason.
  */
-export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null) {
+export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo) {
   let identity = null;
   let mesh = null;
   try {
@@ -19,7 +21,10 @@ export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedB
     id: identity,
     mesh,
     profile: agent.config.profile,
+    version: VERSION,
+    runtime: `${agent.runtime.name} ${agent.runtime.version}`,
     uptimeMs: agent.startedAt === 0 ? 0 : agent.runtime.clock.now() - agent.startedAt,
+    resources,
     broker: {
       mode: agent.config.broker,
       hosting: broker ? { url: broker.url, clients: broker.clients(), refusals: { ...broker.refusals } } : null,

@@ -11,6 +11,11 @@ import type { Connect } from "../mesh/transport.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { EnvelopeReceiver } from "../wire/receiver.ts";
 import { agentStatus } from "./agent-status.ts";
+import { RemoteStatus } from "./remote-status.ts";
+import { ControlServer } from "../control/control-server.ts";
+import { CONTROL_SOCKET, ControlError } from "../control/control-protocol.ts";
+import { keyFromAgentId } from "../identity/agent-id.ts";
+import { VERSION } from "../version.ts";
 
 /** A broker this agent hosts, as the adapter returns it. */
 export interface HostedBroker {
@@ -49,6 +54,8 @@ export class Agent {
   #discovery: Discovery | null = null;
   #locator: BrokerLocator | null = null;
   #node: MeshNode | null = null;
+  #control: ControlServer | null = null;
+  #remote: RemoteStatus | null = null;
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
@@ -94,6 +101,17 @@ export class Agent {
     const identity = (this.#identity = await loadOrCreateIdentity(runtime, config.dataDir));
     const membership = (this.#membership = await loadOrFoundMembership(runtime, config.dataDir, identity, config.mesh));
     this.#log.info("agent.identity", { id: identity.id, mesh: membership.meshId.slice(0, 8), meshName: membership.meshName, owner: membership.owner });
+    this.#control = new ControlServer({
+      net: runtime.net,
+      files: runtime.files,
+      path: `${config.dataDir}/${CONTROL_SOCKET}`,
+      handlers: {
+        status: (args) => (typeof args.peer === "string" ? this.#remoteStatus(args.peer) : this.status()),
+        peers: () => this.status().peers,
+      },
+      log: this.#log,
+    });
+    await this.#control.start();
     const external = config.broker !== "embedded" && config.broker !== "auto";
     if (config.mdns && this.#adapters.discovery) {
       this.#discovery = this.#adapters.discovery(config.mdnsInterface);
@@ -129,17 +147,21 @@ export class Agent {
         roles: [...config.roles],
         caps: {},
         broker: { hosting: this.#broker !== null, rank: external ? 0 : config.brokerRank, urls: external ? [] : this.#brokerUrls() },
-        version: "1",
+        version: VERSION,
         heartbeatMs: config.heartbeatMs,
       }),
       heartbeat: () => this.#adapters.resources(),
     });
     this.#node = node;
+    this.#remote = new RemoteStatus(node, runtime, () => this.status());
     node.start();
   }
 
   /** Leaves the mesh, stops the hosted broker and mDNS. */
   async stop(): Promise<void> {
+    const control = this.#control;
+    this.#control = null;
+    await control?.stop();
     const node = this.#node;
     this.#node = null;
     this.#locator?.stop();
@@ -153,7 +175,25 @@ export class Agent {
 
   /** A snapshot for `agent status`. */
   status() {
-    return agentStatus(this, this.#node, this.#broker);
+    return agentStatus(this, this.#node, this.#broker, this.#adapters.resources());
+  }
+
+  async #remoteStatus(peer: string): Promise<unknown> {
+    const node = this.#node;
+    if (!node || !this.#remote) throw new ControlError("not_started", "the agent is not started");
+    const match = node.peers.list().filter((p) => p.id.startsWith(peer));
+    if (match.length !== 1) {
+      try {
+        keyFromAgentId(peer);
+      } catch {
+        throw new ControlError("unknown_peer", match.length === 0 ? `no peer with an ID starting ${peer}` : `${match.length} peers have IDs starting ${peer}; give more characters`);
+      }
+    }
+    try {
+      return await this.#remote.ask(match.length === 1 ? match[0]!.id : peer);
+    } catch (error) {
+      throw new ControlError("peer_unreachable", (error as Error).message);
+    }
   }
 
   async #host(): Promise<string> {

@@ -6,6 +6,8 @@ Usage: agent [COMMAND] [OPTIONS]
 
 Commands:
   run            start the agent in the foreground (the default command)
+  status         the running agent's status (--json, --watch, --peer ID)
+  peers          the running agent's peer table (--json)
   id             print this agent's ID, creating the identity if absent
   invite         (mesh owner) invite an agent, or make credentials for a sensor
   join TOKEN     join the mesh an invitation names
@@ -40,6 +42,18 @@ Options (each also settable in --config FILE, a JSON object with the names in br
   --log-level LEVEL      debug, info (default), warn, error [logLevel]
 Environment: P2P_AGENT_PROFILE, P2P_AGENT_MESH, P2P_AGENT_BROKER, P2P_AGENT_LISTEN,
 P2P_AGENT_LOG_LEVEL (flags win over them, they win over the config file).`,
+  status: `Usage: agent status [--json] [--watch [--interval SECONDS]] [--peer ID]
+
+Shows the running agent on this data dir (asked over its control socket, agent.sock, mode 0600):
+identity, version, profile, uptime, mesh, broker (mode, connection, what it hosts), resources,
+peers, message counters and refusals by reason. --json prints the same as one JSON object
+(fields documented in docs/cli.md). --watch repeats until Ctrl-C. --peer ID (or a unique prefix)
+asks that peer for its status over the mesh (signed, members only, encrypted).
+Exit 1 when no agent is running on the data dir.`,
+  peers: `Usage: agent peers [--json]
+
+The running agent's peer table: short ID (* = hosts the broker), profile, roles, health
+(alive, suspect, gone), last seen, load per core, queue length, temperature.`,
   id: `Usage: agent id [--data-dir DIR]
 
 Prints this agent's ID: its Ed25519 public key in lower-case base32 (52 characters).

@@ -8,6 +8,8 @@ import { idCommand } from "./commands/id.ts";
 import { INVITE_FLAGS, inviteCommand } from "./commands/invite.ts";
 import { joinCommand } from "./commands/join.ts";
 import { RUN_FLAGS, runCommand } from "./commands/run.ts";
+import { PEERS_FLAGS, peersCommand, STATUS_FLAGS, statusCommand } from "./commands/status.ts";
+import { ControlError } from "../control/control-protocol.ts";
 import { commandContext, type Command, type Output } from "./context.ts";
 import { HELP } from "./help.ts";
 import { VERSION } from "./version.ts";
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   id: { run: idCommand, flags: {} },
   invite: { run: inviteCommand, flags: INVITE_FLAGS },
   join: { run: joinCommand, flags: {} },
+  status: { run: statusCommand, flags: STATUS_FLAGS },
+  peers: { run: peersCommand, flags: PEERS_FLAGS },
 };
 
 /**
@@ -54,7 +58,7 @@ export async function main(argv: string[], output: Output, runtime?: Runtime): P
       output.err(`agent: ${error.message}`);
       return 2;
     }
-    if (error instanceof IdentityError || error instanceof MembershipError) {
+    if (error instanceof IdentityError || error instanceof MembershipError || error instanceof ControlError) {
       output.err(`agent: ${error.message}`);
       return 1;
     }

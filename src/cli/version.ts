@@ -1,4 +1,1 @@
-import pkg from "../../package.json" with { type: "json" };
-
-/** The agent's version, from package.json (the bundle inlines it). */
-export const VERSION: string = pkg.version;
+export { VERSION } from "../version.ts";

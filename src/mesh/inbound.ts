@@ -80,13 +80,21 @@ export class Inbound {
     this.#handlers.set(type, handler);
   }
 
-  /** Processes one message from the broker. Never throws. */
+  /**
+   * Processes one message from the broker. Never throws. Messages are checked one at a time in
+   * arrival order (a presence admits its sender before that sender's next message is checked, and
+   * a last will cannot overtake the presence it cancels); handlers run outside that order, so a
+   * slow handler does not hold up the rest.
+   */
   async accept(message: InboundMessage): Promise<void> {
-    const { node, log } = this.#d;
+    const { node } = this.#d;
     node.counters.received++;
     const [subtree, subject] = message.topic.slice(this.#prefixLength).split("/");
     if (subtree === "presence" && message.payload.length === 0) {
-      if (subject && subject !== node.id) node.peers.gone(subject, "left the mesh");
+      await this.#inOrder(async () => {
+        if (subject && subject !== node.id) node.peers.gone(subject, "left the mesh");
+        return null;
+      });
       return;
     }
     if (message.retain) {
@@ -97,21 +105,40 @@ export class Inbound {
     }
     const kid = peekKid(message.payload);
     const kidHex = kid ? toHex(kid) : "unknown";
-    if (kid && (subtree === "presence" || subtree === "hb" || subtree === "all") && subject !== undefined && bytesEqual(kid, this.#selfKey())) return;
+    // Our own presence, heartbeats and broadcasts come back to us; drop them before any work.
+    if (kid && (subtree === "presence" || subtree === "hb" || subtree === "all") && bytesEqual(kid, this.#selfKey())) return;
     if (!this.#limiter.take(kidHex)) return this.#throttled(kidHex);
+    const deliver = await this.#inOrder(() => this.#check(subtree, subject, message.payload));
+    if (deliver === null) return;
+    try {
+      await deliver();
+    } catch (error) {
+      this.#d.log.error("message.handler_failed", { reason: (error as Error).message });
+    }
+  }
+
+  /** Runs `step` after every step queued before it; its result (or null when it failed). */
+  #inOrder(step: () => Promise<(() => Promise<void>) | null>): Promise<(() => Promise<void>) | null> {
+    const result = this.#queue.then(step).catch((error: unknown) => {
+      this.#d.log.error("message.check_failed", { reason: (error as Error).message });
+      return null;
+    });
+    this.#queue = result;
+    return result;
+  }
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** The in-order part: the receive path, membership and the peer table; returns what is left to do. */
+  async #check(subtree: string | undefined, subject: string | undefined, bytes: Uint8Array): Promise<(() => Promise<void>) | null> {
     let received: Received;
     try {
-      received = await this.#d.receiver.open(message.payload);
+      received = await this.#d.receiver.open(bytes);
     } catch (error) {
-      log.debug("message.refused", { code: error instanceof WireError ? error.code : "error", topic: subtree });
-      return;
+      this.#d.log.debug("message.refused", { code: error instanceof WireError ? error.code : "error", topic: subtree });
+      return null;
     }
-    if (received.senderId === node.id) return;
-    try {
-      await this.#dispatch(subtree, subject, received);
-    } catch (error) {
-      log.error("message.handler_failed", { type: received.type, task: received.taskId || undefined, reason: (error as Error).message });
-    }
+    if (received.senderId === this.#d.node.id) return null;
+    return this.#dispatch(subtree, subject, received);
   }
 
   #selfKey(): Uint8Array {
@@ -119,7 +146,7 @@ export class Inbound {
   }
   #selfKeyCache: Uint8Array | undefined;
 
-  async #dispatch(subtree: string | undefined, subject: string | undefined, m: Received): Promise<void> {
+  async #dispatch(subtree: string | undefined, subject: string | undefined, m: Received): Promise<(() => Promise<void>) | null> {
     const { node, members, clock, log } = this.#d;
     if (subtree === "presence") {
       const info = isMap(m.payload) ? presenceInfo(m.payload) : null;
@@ -132,32 +159,34 @@ export class Inbound {
         return this.#refuse("not_member", m, "presence");
       }
       node.peers.presence(m.senderId, info, clock.now());
-      return;
+      return null;
     }
     if (!members.has(m.senderId)) return this.#refuse("not_member", m, subtree ?? "");
     if (subtree === "hb") {
       const info = heartbeatInfo(m.payload);
       if (m.type !== "heartbeat" || subject !== m.senderId || info === null) return this.#refuse("bad_structure", m, "hb");
       node.peers.heartbeat(m.senderId, info, clock.now());
-      return;
+      return null;
     }
     if (subtree === "inbox") {
       const p = m.payload;
       if (m.type === "ack") {
         if (isMap(p) && typeof p.mid === "string") this.#d.acked(p.mid);
-        return;
+        return null;
       }
       if (!isMap(p) || typeof p.mid !== "string" || !("body" in p)) return this.#refuse("bad_structure", m, "inbox");
-      if (!this.#seen.add(`${m.senderId}/${p.mid}`)) {
+      const mid = p.mid;
+      if (!this.#seen.add(`${m.senderId}/${mid}`)) {
         node.counters.duplicates++;
-        await this.#d.ack(m.sender, p.mid);
-        return;
+        return () => this.#d.ack(m.sender, mid);
       }
-      await this.#deliver({ ...m, body: p.body, direct: true });
-      await this.#d.ack(m.sender, p.mid);
-      return;
+      return async () => {
+        await this.#deliver({ ...m, body: p.body, direct: true });
+        await this.#d.ack(m.sender, mid);
+      };
     }
-    if (subtree === "all") await this.#deliver({ ...m, body: m.payload, direct: false });
+    if (subtree === "all") return () => this.#deliver({ ...m, body: m.payload, direct: false });
+    return null;
   }
 
   async #deliver(message: Delivered): Promise<void> {
@@ -174,9 +203,10 @@ export class Inbound {
     }
   }
 
-  #refuse(code: "bad_structure" | "not_member", m: Received, where: string): void {
+  #refuse(code: "bad_structure" | "not_member", m: Received, where: string): null {
     this.#d.node.refusals.count(code);
     this.#d.log.debug("message.refused", { code, type: m.type, from: m.senderId.slice(0, 8), topic: where });
+    return null;
   }
 
   #throttled(kidHex: string): void {

@@ -52,10 +52,15 @@ export interface Files {
   mode(path: string): Promise<number | null>;
   /** Removes a file; no error when it does not exist. */
   remove(path: string): Promise<void>;
+  /** The names of the entries in directory `path`, sorted; `[]` when it does not exist. */
+  list(path: string): Promise<string[]>;
 }
 
-/** A stream socket address: TCP host and port, or a Unix socket path. */
-export type SocketAddress = { host: string; port: number } | { path: string };
+/**
+ * A stream socket address: TCP host and port, or a Unix socket path. For `listen` on a path,
+ * `mode` sets the socket file's permission bits (e.g. `0o600`: only this user may connect).
+ */
+export type SocketAddress = { host: string; port: number } | { path: string; mode?: number };
 
 /** One stream connection. */
 export interface Conn {

@@ -30,6 +30,7 @@ export interface DenoApi {
   mkdir(path: string, options: { recursive: boolean; mode: number }): Promise<void>;
   stat(path: string): Promise<{ mode: number | null }>;
   remove(path: string): Promise<void>;
+  readDir(path: string): AsyncIterable<{ name: string }>;
   connect(options: { hostname: string; port: number } | { transport: "unix"; path: string }): Promise<DenoConn>;
   listen(options: { hostname: string; port: number } | { transport: "unix"; path: string }): DenoListener;
 }

@@ -58,6 +58,16 @@ function denoFiles(deno: DenoApi): Files {
         if (!isNotFound(error)) throw error;
       }
     },
+    async list(path) {
+      const names: string[] = [];
+      try {
+        for await (const entry of deno.readDir(path)) names.push(entry.name);
+      } catch (error) {
+        if (isNotFound(error)) return [];
+        throw error;
+      }
+      return names.sort();
+    },
   };
 }
 
@@ -86,6 +96,7 @@ function denoNet(deno: DenoApi): Net {
     },
     async listen(address) {
       const listener = deno.listen("path" in address ? { transport: "unix", path: address.path } : { hostname: address.host, port: address.port });
+      if ("path" in address && address.mode !== undefined) await deno.chmod(address.path, address.mode);
       const addr = listener.addr;
       const conns = new Set<Conn>();
       const iterator = listener[Symbol.asyncIterator]();

@@ -56,9 +56,12 @@ export const connectMqtt: Connect = async (options) => {
     subscribe: (filters, qos) =>
       new Promise((resolve, reject) =>
         client.subscribe(filters, { qos }, (error, granted) => {
+          // A SUBACK return code 0x80 refuses that filter [MQTT-3.9.3]. MQTT.js 5 reports it as an
+          // error carrying the SUBACK packet (earlier versions as a grant of QoS 128); name the filter.
+          const codes = (error as { packet?: { granted?: unknown } } | null)?.packet?.granted ?? granted?.map((g) => g.qos);
+          const refused = Array.isArray(codes) ? codes.findIndex((c) => typeof c === "number" && (c & 0x80) !== 0) : -1;
+          if (refused >= 0) return reject(new Error(`broker refused subscription to ${filters[refused] ?? filters.join(", ")}`));
           if (error) return reject(error);
-          const refused = granted?.find((g) => g.qos === 128);
-          if (refused) return reject(new Error(`broker refused subscription to ${refused.topic}`));
           resolve();
         }),
       ),

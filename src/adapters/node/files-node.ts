@@ -1,4 +1,4 @@
-import { open, mkdir, rename, stat, readFile, rm } from "node:fs/promises";
+import { open, mkdir, rename, stat, readFile, readdir, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { FileNotFound, type Files } from "../../runtime/runtime.ts";
@@ -52,5 +52,13 @@ export const nodeFiles: Files = {
   },
   async remove(path) {
     await rm(path, { force: true });
+  },
+  async list(path) {
+    try {
+      return (await readdir(path)).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
   },
 };

@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Socket, type AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { chmodSync } from "node:fs";
 import type { Conn, Listener, Net, SocketAddress } from "../../runtime/runtime.ts";
 
 function wrap(socket: Socket): Conn {
@@ -41,6 +42,14 @@ export const nodeNet: Net = {
       server.once("error", reject);
       const onListening = () => {
         server.off("error", reject);
+        if ("path" in address && address.mode !== undefined) {
+          try {
+            chmodSync(address.path, address.mode);
+          } catch (error) {
+            server.close();
+            return reject(error);
+          }
+        }
         const info = server.address();
         const bound: SocketAddress =
           typeof info === "string" || info === null
