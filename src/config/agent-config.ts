@@ -19,6 +19,8 @@ export interface AgentConfig {
   readonly brokerRank: number;
   readonly heartbeatMs: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** Where to serve Prometheus metrics (`GET /metrics`); null = not served. */
+  readonly metrics: { readonly host: string; readonly port: number } | null;
   /** PEM files for the embedded broker's TLS listener. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
 }
@@ -47,6 +49,7 @@ export const DEFAULTS = {
   brokerRank: 1,
   heartbeatMs: 2_000,
   logLevel: "info",
+  metrics: null,
   tls: null,
 } as const;
 
@@ -105,6 +108,7 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
   if (tls !== null && (typeof tls !== "object" || typeof tls.certFile !== "string" || typeof tls.keyFile !== "string")) {
     throw new ConfigError("tls", "expected {certFile, keyFile} paths to PEM files");
   }
+  const metrics = merged.metrics === null ? null : parseHostPort("metrics", String(merged.metrics));
   const iface = merged.mdnsInterface;
   if (iface !== null && typeof iface !== "string") throw new ConfigError("mdnsInterface", `expected an address, got ${JSON.stringify(iface)}`);
   return Object.freeze({
@@ -120,6 +124,7 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     brokerRank,
     heartbeatMs,
     logLevel: str("logLevel", /^(debug|info|warn|error)$/) as AgentConfig["logLevel"],
+    metrics: metrics === null ? null : Object.freeze(metrics),
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
   });
 }

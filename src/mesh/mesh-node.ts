@@ -236,7 +236,10 @@ export class MeshNode {
     });
     connection.onMessage((m) => void this.#inbound.accept(m));
     try {
-      await connection.subscribe([this.topics.presenceAll, this.topics.heartbeatAll, this.topics.inbox(this.id), this.topics.all], 1);
+      // Presence first, on its own: the retained presences (which admit members) then come ahead of
+      // the members' heartbeats and messages, which would otherwise be refused as from non-members.
+      await connection.subscribe([this.topics.presenceAll], 1);
+      await connection.subscribe([this.topics.heartbeatAll, this.topics.inbox(this.id), this.topics.all], 1);
       this.#connection = connection;
       await this.#announce();
     } catch (error) {

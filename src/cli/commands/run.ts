@@ -4,6 +4,8 @@ import { startEmbeddedBroker } from "../../adapters/mqtt/embedded-broker.ts";
 import { nodeResources } from "../../adapters/node/resources-node.ts";
 import { nodeAddresses } from "../../adapters/node/addresses-node.ts";
 import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts";
+import { startMetricsServer } from "../../adapters/node/metrics-http.ts";
+import { renderMetrics } from "../../metrics/prometheus.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
@@ -24,6 +26,7 @@ export const RUN_FLAGS = {
   "broker-rank": "string",
   "heartbeat-ms": "string",
   "log-level": "string",
+  metrics: "string",
 } as const;
 
 /** Environment variables `agent run` reads, and the setting each fills. */
@@ -74,6 +77,7 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
     brokerRank: rank === undefined ? undefined : Number(rank),
     heartbeatMs: hb === undefined ? undefined : Number(hb),
     logLevel: stringFlag(args, "log-level"),
+    metrics: stringFlag(args, "metrics"),
   };
   try {
     return buildConfig(dataDir, file, env, flags);
@@ -110,6 +114,8 @@ export const runCommand: Command = async (context) => {
   const log = createLogger({ level: config.logLevel, json, write: (line) => context.output.err(line) });
   const agent = new Agent(context.runtime, config, runAdapters(log), log);
   await agent.start();
+  const metrics = config.metrics ? await startMetricsServer(config.metrics.host, config.metrics.port, () => renderMetrics(agent.status())) : null;
+  if (metrics) log.info("metrics.serving", { url: `http://${config.metrics!.host}:${metrics.port}/metrics` });
   log.info("agent.ready", { id: agent.identity.id, profile: config.profile, broker: config.broker });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -119,6 +125,7 @@ export const runCommand: Command = async (context) => {
     globalThis.process.once("SIGINT", () => stop("SIGINT"));
     globalThis.process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  await metrics?.close();
   await agent.stop();
   log.info("agent.stopped");
   return 0;

@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { renderMetrics } from "../../src/metrics/prometheus.ts";
+import { startMetricsServer } from "../../src/adapters/node/metrics-http.ts";
+
+type Status = Parameters<typeof renderMetrics>[0];
+
+function status(overrides: Partial<Status> = {}): Status {
+  return {
+    id: "a".repeat(52),
+    mesh: { id: "b".repeat(52), name: "home \"lab\"", owner: false },
+    profile: "pi4",
+    version: "0.1.0",
+    runtime: "node 20.20.2",
+    uptimeMs: 12_345,
+    resources: { load: 0.25, freeMem: 1_000_000, temp: 51.5, queue: 2 },
+    broker: { mode: "auto", hosting: { url: "mqtt://127.0.0.1:1883", clients: 3, refusals: { connect: 1, publish: 0, subscribe: 2 } }, connection: { connected: true, url: "mqtt://127.0.0.1:1883", since: 0 } },
+    peers: [{ health: "alive" }, { health: "gone" }] as Status["peers"],
+    counters: { sent: 5, received: 7, delivered: 3, duplicates: 0, resent: 1, reconnects: 0, pending: 4 },
+    refusals: { too_large: 0, stale: 2 } as Status["refusals"],
+    ...overrides,
+  };
+}
+
+test("metrics carry identity, resources, peers, broker, messages and refusals", () => {
+  const text = renderMetrics(status());
+  assert.match(text, /^p2p_agent_info\{id="a{52}",version="0\.1\.0",profile="pi4",mesh="b{52}",runtime="node 20\.20\.2"\} 1$/m);
+  assert.match(text, /^p2p_agent_temperature_celsius 51\.5$/m);
+  assert.match(text, /^p2p_agent_peers\{health="alive"\} 1$/m);
+  assert.match(text, /^p2p_agent_peers\{health="gone"\} 1$/m);
+  assert.match(text, /^p2p_agent_broker_refusals_total\{kind="subscribe"\} 2$/m);
+  assert.match(text, /^p2p_agent_messages_total\{kind="received"\} 7$/m);
+  assert.match(text, /^p2p_agent_outbox_pending 4$/m);
+  assert.match(text, /^p2p_agent_refusals_total\{reason="stale"\} 2$/m);
+  assert.doesNotMatch(text, /kind="pending"/);
+});
+
+test("unknown temperature and no hosted broker leave those series out", () => {
+  const text = renderMetrics(status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null } }));
+  assert.doesNotMatch(text, /p2p_agent_temperature_celsius/);
+  assert.doesNotMatch(text, /p2p_agent_broker_clients/);
+  assert.match(text, /^p2p_agent_broker_connected 0$/m);
+});
+
+const promtool = spawnSync("promtool", ["--version"]).status === 0;
+
+test("promtool check metrics accepts the output", { skip: promtool ? false : "promtool not installed (Debian package prometheus)" }, () => {
+  for (const s of [status(), status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null }, counters: null, refusals: null })]) {
+    const r = spawnSync("promtool", ["check", "metrics"], { input: renderMetrics(s) });
+    assert.equal(r.status, 0, `promtool: ${r.stdout}${r.stderr}`);
+  }
+});
+
+test("the HTTP endpoint serves /metrics and 404s elsewhere", async () => {
+  const server = await startMetricsServer("127.0.0.1", 0, () => renderMetrics(status()));
+  try {
+    const ok = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get("content-type") ?? "", /version=0\.0\.4/);
+    assert.match(await ok.text(), /p2p_agent_info/);
+    const missing = await fetch(`http://127.0.0.1:${server.port}/`);
+    assert.equal(missing.status, 404);
+    await missing.text();
+  } finally {
+    await server.close();
+  }
+});
