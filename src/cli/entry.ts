@@ -1,3 +1,5 @@
+import { isMainThread, workerData } from "node:worker_threads";
+import { runTaskWorker } from "../adapters/node/task-worker.ts";
 import { main } from "./main.ts";
 
 /**
@@ -7,7 +9,10 @@ import { main } from "./main.ts";
  */
 const deno = (globalThis as { Deno?: { args: string[]; exit(code: number): never } }).Deno;
 const argv = deno ? deno.args : globalThis.process.argv.slice(2);
-void main(argv, {
+// The bundle is also the task workers' script: a worker thread started with role "task-worker"
+// runs task code instead of the CLI (see src/adapters/node/worker-executor.ts).
+if (!isMainThread && (workerData as { role?: string } | null)?.role === "task-worker") runTaskWorker();
+else void main(argv, {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
 }).then((code) => {
