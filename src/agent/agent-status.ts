@@ -1,13 +1,14 @@
 import type { MeshNode } from "../mesh/mesh-node.ts";
 import type { HeartbeatInfo } from "../mesh/peer-table.ts";
 import { VERSION } from "../version.ts";
+import type { TaskService } from "../tasks/task-service.ts";
 import type { Agent, HostedBroker } from "./agent.ts";
 
 /**
  * The agent's state as `agent status --json` prints it: identity, mesh, broker (mode, what is
  * hosted here, the connection), uptime, peers, message counters and refusals by reason.
  */
-export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo) {
+export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo, tasks: TaskService | null) {
   let identity = null;
   let mesh = null;
   try {
@@ -33,5 +34,14 @@ export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedB
     peers: node?.peers.list() ?? [],
     counters: node ? { ...node.counters, pending: node.pending } : null,
     refusals: node?.refusals.snapshot() ?? null,
+    tasks: tasks
+      ? {
+          states: tasks.coordinator.states(),
+          coordinator: { ...tasks.coordinator.counters },
+          worker: tasks.worker ? { ...tasks.worker.counters, queued: tasks.worker.queue.length, running: tasks.worker.queue.running } : null,
+          recent: tasks.coordinator.list().slice(0, 10),
+        }
+      : null,
+    reputation: tasks?.reputation.snapshot() ?? {},
   };
 }

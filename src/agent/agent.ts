@@ -16,6 +16,10 @@ import { ControlServer } from "../control/control-server.ts";
 import { CONTROL_SOCKET, ControlError } from "../control/control-protocol.ts";
 import { keyFromAgentId } from "../identity/agent-id.ts";
 import { VERSION } from "../version.ts";
+import type { Executor } from "../tasks/executor.ts";
+import { TaskService } from "../tasks/task-service.ts";
+import { taskHandlers } from "./task-handlers.ts";
+import type { WorkerFaults } from "../tasks/worker-service.ts";
 
 /** A broker this agent hosts, as the adapter returns it. */
 export interface HostedBroker {
@@ -36,6 +40,10 @@ export interface AgentAdapters {
   addresses(): string[];
   /** mDNS discovery on the given interface address (all when null); absent = no mDNS here. */
   discovery?: (iface: string | null) => Discovery;
+  /** The isolated task executor; absent = this agent runs no tasks (it still coordinates). */
+  executor?: (options: { concurrency: number; memoryMb: number }) => Executor;
+  /** Test-only misbehaviour from the environment (never from the network). */
+  faults?: WorkerFaults;
 }
 
 /**
@@ -56,6 +64,7 @@ export class Agent {
   #node: MeshNode | null = null;
   #control: ControlServer | null = null;
   #remote: RemoteStatus | null = null;
+  #tasks: TaskService | null = null;
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
@@ -83,6 +92,12 @@ export class Agent {
     return this.#membership;
   }
 
+  /** Tasks (coordinator and worker), once started. */
+  get tasks(): TaskService {
+    if (!this.#tasks) throw new Error("agent is not started");
+    return this.#tasks;
+  }
+
   /** The broker hosted here, if any. */
   get hostedBroker(): HostedBroker | null {
     return this.#broker;
@@ -108,6 +123,7 @@ export class Agent {
       handlers: {
         status: (args) => (typeof args.peer === "string" ? this.#remoteStatus(args.peer) : this.status()),
         peers: () => this.status().peers,
+        ...taskHandlers(() => this.tasks),
       },
       log: this.#log,
     });
@@ -145,15 +161,25 @@ export class Agent {
       presence: () => ({
         profile: config.profile,
         roles: [...config.roles],
-        caps: {},
+        caps: this.#tasks ? { ...this.#tasks.caps() } : {},
         broker: { hosting: this.#broker !== null, rank: external ? 0 : config.brokerRank, urls: external ? [] : this.#brokerUrls() },
         version: VERSION,
         heartbeatMs: config.heartbeatMs,
       }),
-      heartbeat: () => this.#adapters.resources(),
+      heartbeat: () => ({ ...this.#adapters.resources(), queue: this.#tasks?.queueLength() ?? 0 }),
     });
     this.#node = node;
     this.#remote = new RemoteStatus(node, runtime, () => this.status());
+    const runsTasks = config.roles.includes("processing") && this.#adapters.executor;
+    this.#tasks = await TaskService.start({
+      runtime,
+      node,
+      dataDir: config.dataDir,
+      log: this.#log,
+      executor: runsTasks ? this.#adapters.executor!({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null,
+      concurrency: config.concurrency,
+      ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),
+    });
     node.start();
   }
 
@@ -166,6 +192,8 @@ export class Agent {
     this.#node = null;
     this.#locator?.stop();
     this.#locator = null;
+    await this.#tasks?.stop();
+    this.#tasks = null;
     await node?.stop();
     await this.#unhost();
     const discovery = this.#discovery;
@@ -175,7 +203,7 @@ export class Agent {
 
   /** A snapshot for `agent status`. */
   status() {
-    return agentStatus(this, this.#node, this.#broker, this.#adapters.resources());
+    return agentStatus(this, this.#node, this.#broker, { ...this.#adapters.resources(), queue: this.#tasks?.queueLength() ?? 0 }, this.#tasks);
   }
 
   async #remoteStatus(peer: string): Promise<unknown> {

@@ -14,6 +14,8 @@ export const COMMON: FlagSpec = { "data-dir": "string", help: "boolean", version
 /** What a command gets: the runtime, its parsed arguments, output, and its data dir. */
 export interface CommandContext {
   runtime: Runtime;
+  /** The command's raw arguments (for repeatable flags such as `--param`). */
+  argv: readonly string[];
   args: ParsedArgs;
   output: Output;
   dataDir: string;
@@ -26,5 +28,5 @@ export type Command = (context: CommandContext) => Promise<number>;
 export function commandContext(runtime: Runtime, argv: string[], output: Output, spec: FlagSpec = {}): CommandContext {
   const args = parseArgs(argv, { ...COMMON, ...spec });
   const dataDir = resolveDataDir(stringFlag(args, "data-dir"), (n) => runtime.env(n), runtime.homeDir());
-  return { runtime, args, output, dataDir };
+  return { runtime, argv, args, output, dataDir };
 }

@@ -8,6 +8,9 @@ Commands:
   run            start the agent in the foreground (the default command)
   status         the running agent's status (--json, --watch, --peer ID)
   peers          the running agent's peer table (--json)
+  submit KIND    hand a task to the running agent (--input FILE, --wait, --json, ...)
+  tasks          tasks the running agent coordinates (--json)
+  explain ID     why a task went where it went
   id             print this agent's ID, creating the identity if absent
   invite         (mesh owner) invite an agent, or make credentials for a sensor
   join TOKEN     join the mesh an invitation names
@@ -55,6 +58,23 @@ Exit 1 when no agent is running on the data dir.`,
 
 The running agent's peer table: short ID (* = hosts the broker), profile, roles, health
 (alive, suspect, gone), last seen, load per core, queue length, temperature.`,
+  submit: `Usage: agent submit KIND [--input FILE | --input-json JSON | --input-text TEXT]
+                    [--param k=v]... [--priority 0-9] [--quorum K] [--private]
+                    [--id ID] [--timeout SECONDS] [--wait] [--json]
+
+Hands a task to the running agent on this data dir, which places it on the mesh (or runs it
+here). Built-in kinds: echo, sha256, sum. --input FILE sends the file's bytes (- is not
+supported); --input-json a JSON value; --input-text a string. --param values parse as JSON when
+they can. --quorum K runs it on K peers and takes the majority. --private encrypts it end to end.
+--id makes resubmission idempotent (the same ID never runs twice). Without --wait, prints the
+task ID; with --wait, prints the output and exits 1 if the task failed.`,
+  tasks: `Usage: agent tasks [--json]
+
+The tasks the running agent coordinates, most recent first: ID, kind, state, workers, retries.`,
+  explain: `Usage: agent explain TASK_ID [--json]
+
+Why the task went where it went: for each placement, every candidate peer's score, the parts of
+the score (queue, speed, thermal, battery, energy, reputation), and why each loser lost.`,
   id: `Usage: agent id [--data-dir DIR]
 
 Prints this agent's ID: its Ed25519 public key in lower-case base32 (52 characters).

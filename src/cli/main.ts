@@ -9,6 +9,7 @@ import { INVITE_FLAGS, inviteCommand } from "./commands/invite.ts";
 import { joinCommand } from "./commands/join.ts";
 import { RUN_FLAGS, runCommand } from "./commands/run.ts";
 import { PEERS_FLAGS, peersCommand, STATUS_FLAGS, statusCommand } from "./commands/status.ts";
+import { explainCommand, SUBMIT_FLAGS, submitCommand, tasksCommand } from "./commands/tasks.ts";
 import { ControlError } from "../control/control-protocol.ts";
 import { commandContext, type Command, type Output } from "./context.ts";
 import { HELP } from "./help.ts";
@@ -23,6 +24,9 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   join: { run: joinCommand, flags: {} },
   status: { run: statusCommand, flags: STATUS_FLAGS },
   peers: { run: peersCommand, flags: PEERS_FLAGS },
+  submit: { run: submitCommand, flags: SUBMIT_FLAGS },
+  tasks: { run: tasksCommand, flags: { json: "boolean" } },
+  explain: { run: explainCommand, flags: { json: "boolean" } },
 };
 
 /**

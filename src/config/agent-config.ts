@@ -18,6 +18,10 @@ export interface AgentConfig {
   /** How suited this device is to host the broker in an election; 0 = never (the profile sets it). */
   readonly brokerRank: number;
   readonly heartbeatMs: number;
+  /** Tasks run at once here (the profile sets it). */
+  readonly concurrency: number;
+  /** Heap limit per running task, MB (the profile sets it). */
+  readonly taskMemoryMb: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** Where to serve Prometheus metrics (`GET /metrics`); null = not served. */
   readonly metrics: { readonly host: string; readonly port: number } | null;
@@ -48,6 +52,8 @@ export const DEFAULTS = {
   roles: ["processing"],
   brokerRank: 1,
   heartbeatMs: 2_000,
+  concurrency: 2,
+  taskMemoryMb: 256,
   logLevel: "info",
   metrics: null,
   tls: null,
@@ -94,14 +100,17 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
   if (!Array.isArray(rolesRaw) || !rolesRaw.every((r) => typeof r === "string" && ROLES.has(r))) {
     throw new ConfigError("roles", `expected a list of ${[...ROLES].join(", ")}, got ${JSON.stringify(merged.roles)}`);
   }
-  const heartbeatMs = Number(merged.heartbeatMs);
-  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100 || heartbeatMs > 600_000) {
-    throw new ConfigError("heartbeatMs", `expected an integer from 100 to 600000, got ${JSON.stringify(merged.heartbeatMs)}`);
-  }
-  const brokerRank = Number(merged.brokerRank);
-  if (!Number.isInteger(brokerRank) || brokerRank < 0 || brokerRank > 100) {
-    throw new ConfigError("brokerRank", `expected an integer from 0 to 100, got ${JSON.stringify(merged.brokerRank)}`);
-  }
+  // A number, or the decimal text of one; not null, "", true or [5], which Number() would coerce.
+  const int = (field: string, min: number, max: number): number => {
+    const v = merged[field];
+    const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const heartbeatMs = int("heartbeatMs", 100, 600_000);
+  const brokerRank = int("brokerRank", 0, 100);
+  const concurrency = int("concurrency", 1, 256);
+  const taskMemoryMb = int("taskMemoryMb", 16, 65_536);
   const mdns = merged.mdns;
   if (typeof mdns !== "boolean") throw new ConfigError("mdns", `expected true or false, got ${JSON.stringify(mdns)}`);
   const tls = merged.tls as { certFile?: unknown; keyFile?: unknown } | null;
@@ -123,6 +132,8 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     roles: Object.freeze([...new Set(rolesRaw as string[])]),
     brokerRank,
     heartbeatMs,
+    concurrency,
+    taskMemoryMb,
     logLevel: str("logLevel", /^(debug|info|warn|error)$/) as AgentConfig["logLevel"],
     metrics: metrics === null ? null : Object.freeze(metrics),
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),

@@ -1,5 +1,5 @@
 import type { Net, Timers } from "../runtime/runtime.ts";
-import { CONTROL_VERSION, ControlError, readLine, type ControlResponse } from "./control-protocol.ts";
+import { CONTROL_VERSION, ControlError, decodeJson, encodeJson, readLine, type ControlResponse } from "./control-protocol.ts";
 
 /**
  * Sends one control request to the agent listening on `path` and returns its result. Throws
@@ -23,7 +23,7 @@ export async function controlRequest(
   try {
     const reply = await Promise.race([
       (async () => {
-        await conn.write(new TextEncoder().encode(JSON.stringify({ v: CONTROL_VERSION, cmd, args }) + "\n"));
+        await conn.write(new TextEncoder().encode(encodeJson({ v: CONTROL_VERSION, cmd, args }) + "\n"));
         return readLine(conn.readable);
       })(),
       new Promise<never>((_, reject) => {
@@ -33,7 +33,7 @@ export async function controlRequest(
     if (reply === null) throw new ControlError("bad_response", "the agent closed the connection without answering");
     let response: ControlResponse;
     try {
-      response = JSON.parse(reply);
+      response = decodeJson(reply) as ControlResponse;
     } catch (cause) {
       throw new ControlError("bad_response", "the agent's answer is not JSON", { cause });
     }

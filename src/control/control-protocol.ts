@@ -49,3 +49,29 @@ export async function readLine(readable: ReadableStream<Uint8Array>): Promise<st
     reader.releaseLock();
   }
 }
+
+/**
+ * JSON has no bytes: on the control socket a `Uint8Array` travels as `{"$bytes": "<base64>"}`.
+ * `encodeJson` and `decodeJson` convert both ways (use them for every request and response).
+ */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v instanceof Uint8Array) {
+      let bin = "";
+      for (let i = 0; i < v.length; i++) bin += String.fromCharCode(v[i]!);
+      return { $bytes: btoa(bin) };
+    }
+    if (typeof v === "bigint") return Number(v);
+    return v;
+  });
+}
+
+/** Inverse of {@link encodeJson}. */
+export function decodeJson(text: string): unknown {
+  return JSON.parse(text, (_key, v) => {
+    if (v && typeof v === "object" && !Array.isArray(v) && typeof v.$bytes === "string" && Object.keys(v).length === 1) {
+      return Uint8Array.from(atob(v.$bytes), (c) => c.charCodeAt(0));
+    }
+    return v;
+  });
+}

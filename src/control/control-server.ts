@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import type { Files, Listener, Net } from "../runtime/runtime.ts";
-import { CONTROL_VERSION, ControlError, readLine, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
+import { CONTROL_VERSION, ControlError, decodeJson, encodeJson, readLine, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
 
 /** A control command: takes the request's args, returns what goes into `result`. */
 export type ControlHandler = (args: Record<string, unknown>) => unknown | Promise<unknown>;
@@ -55,7 +55,7 @@ export class ControlServer {
       if (line === null) throw new ControlError("bad_request", "empty request");
       let request: ControlRequest;
       try {
-        request = JSON.parse(line);
+        request = decodeJson(line) as ControlRequest;
       } catch {
         throw new ControlError("bad_request", "request is not JSON");
       }
@@ -70,7 +70,7 @@ export class ControlServer {
       if (code === "failed") this.#deps.log.warn("control.failed", { reason: (error as Error).message });
     }
     try {
-      await conn.write(new TextEncoder().encode(JSON.stringify(response) + "\n"));
+      await conn.write(new TextEncoder().encode(encodeJson(response) + "\n"));
     } catch {
       // the client went away
     } finally {

@@ -52,7 +52,9 @@ const FAILURES_BEFORE_DEAD = 5;
  * every agent decides the same way ({@link byRank}). The winner starts its broker; the others
  * connect to it. A host whose broker was lost is left out for 30 s, so after the broker's host dies
  * the survivors elect the next one. While hosting, it steps down when it sees a better-ranked
- * broker of the same mesh (two brokers after a partition heals or a simultaneous start).
+ * broker of the same mesh (two brokers after a partition heals or a simultaneous start). With a
+ * bootstrap URL that is not its own, an agent that knows no other agent of its mesh keeps trying
+ * that URL rather than hosting a broker nobody could find.
  */
 export class BrokerLocator {
   readonly #d: LocatorDeps;
@@ -104,6 +106,13 @@ export class BrokerLocator {
     if (this.#d.self.rank > 0) pool.push({ id: this.#d.self.id, rank: this.#d.self.rank, hosting: false, urls: [] });
     const winner = pool.sort(byRank)[0];
     if (!winner) throw new Error("no broker found and no broker-capable agent to elect (this agent has rank 0)");
+    const bootstrap = this.#d.bootstrap;
+    if (winner.id === this.#d.self.id && bootstrap && this.#candidates(now).length === 0 && !this.#d.self.urls().includes(bootstrap)) {
+      // Knowing no other agent, a broker here would be an island: agents without mDNS find the
+      // mesh only through the bootstrap URL, and nobody would find this one. Keep trying it.
+      this.#urlOwner.set(bootstrap, "bootstrap");
+      return bootstrap;
+    }
     if (winner.id === this.#d.self.id) {
       this.#d.log.info("broker.elected", { winner: "self", candidates: pool.length });
       this.#hostedUrl = await this.#d.host();

@@ -67,13 +67,18 @@ export class BrokerPolicy {
   }
 
   async #agent(id: string, password: Uint8Array): Promise<Principal> {
+    let key: Uint8Array;
+    try {
+      key = keyFromAgentId(id);
+    } catch (cause) {
+      throw new AuthError("bad_credentials", "username is not a valid agent ID", { cause });
+    }
     let message;
     try {
       message = await this.#connects.open(password);
     } catch (cause) {
       throw new AuthError("bad_credentials", `CONNECT password refused (${(cause as Error).message})`, { cause });
     }
-    const key = keyFromAgentId(id);
     if (message.type !== CONNECT_TYPE || !bytesEqual(message.sender, key)) {
       throw new AuthError("bad_credentials", "CONNECT password is not a connect envelope signed by the username's key");
     }

@@ -78,6 +78,7 @@ export class MeshNode {
   #loop: Promise<void> | null = null;
   #timers: unknown[] = [];
   #wake: (() => void) | null = null;
+  #sleep: unknown = null;
 
   constructor(options: MeshNodeOptions) {
     this.#o = options;
@@ -146,9 +147,11 @@ export class MeshNode {
     for (const t of this.#timers.splice(0)) this.#o.runtime.timers.clearInterval(t);
     const connection = this.#connection;
     if (connection) {
-      await connection.publish(this.topics.presence(this.id), new Uint8Array(0), { qos: 1, retain: true }).catch(() => {});
+      // Bounded: a broker that stopped answering never acknowledges, and must not hold up stop().
+      await this.#within(1_000, connection.publish(this.topics.presence(this.id), new Uint8Array(0), { qos: 1, retain: true }));
       await connection.close();
     }
+    if (this.#sleep !== null) this.#o.runtime.timers.clearTimeout(this.#sleep);
     this.#wake?.();
     await this.#loop;
     this.#outbox.clear();
@@ -203,6 +206,13 @@ export class MeshNode {
       try {
         url = await this.#o.locate(failure);
         const connection = await this.#connectTo(url);
+        if (!this.#running) {
+          // stop() ran while we were connecting and saw no connection to close: say goodbye here.
+          this.#connection = null;
+          await this.#within(1_000, connection.publish(this.topics.presence(this.id), new Uint8Array(0), { qos: 1, retain: true }));
+          await connection.close();
+          break;
+        }
         backoff = 100;
         const reason = await connection.closed;
         this.#connection = null;
@@ -219,10 +229,19 @@ export class MeshNode {
       this.counters.reconnects++;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#o.runtime.timers.setTimeout(resolve, backoff);
+        this.#sleep = this.#o.runtime.timers.setTimeout(resolve, backoff);
       });
+      this.#sleep = null;
       backoff = Math.min(2_000, Math.max(100, backoff * 2));
     }
+  }
+
+  /** Waits for `promise` (ignoring its failure), but at most `ms`. */
+  async #within(ms: number, promise: Promise<unknown>): Promise<void> {
+    const { timers } = this.#o.runtime;
+    let timer: unknown;
+    await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = timers.setTimeout(resolve, ms)))]);
+    timers.clearTimeout(timer);
   }
 
   async #connectTo(url: string): Promise<BrokerConnection> {

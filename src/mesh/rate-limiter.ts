@@ -30,7 +30,8 @@ export class RateLimiter {
       bucket = { tokens: this.#burst, at: now };
     } else {
       this.#buckets.delete(key); // re-insert below: keeps the map in least-recently-used order
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+      // Math.max: a wall clock stepped backwards must not put the bucket in debt.
+      bucket.tokens = Math.min(this.#burst, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.#rate);
       bucket.at = now;
     }
     this.#buckets.set(key, bucket);

@@ -50,5 +50,16 @@ export function renderMetrics(status: Status): string {
   x.family("p2p_agent_messages_total", "counter", "Mesh messages by kind (sent, received, delivered, duplicates, resent) and reconnects.", Object.entries(counters).map(([k, n]) => [{ kind: k }, n as number]));
   x.family("p2p_agent_outbox_pending", "gauge", "Direct messages sent and not yet acknowledged.", [[{}, pending]]);
   x.family("p2p_agent_refusals_total", "counter", "Received messages refused, by reason.", Object.entries(status.refusals ?? {}).map(([k, n]) => [{ reason: k }, n]));
+  const tasks = status.tasks;
+  if (tasks) {
+    x.family("p2p_agent_tasks", "gauge", "Tasks this agent coordinates, by state.", Object.entries(tasks.states).map(([k, n]) => [{ state: k }, n]));
+    const { queued: _q, running: _r, ...worker } = tasks.worker ?? { queued: 0, running: 0 };
+    x.family("p2p_agent_task_events_total", "counter", "Task events: coordinator submissions, completions, failures, retries, late results, busy answers; worker accepts, busy refusals, successes, failures.", [
+      ...Object.entries(tasks.coordinator).map(([k, n]): [Record<string, string>, number] => [{ side: "coordinator", event: k }, n]),
+      ...Object.entries(worker).map(([k, n]): [Record<string, string>, number] => [{ side: "worker", event: k }, n as number]),
+    ]);
+    if (tasks.worker) x.family("p2p_agent_tasks_running", "gauge", "Tasks running on this agent now.", [[{}, tasks.worker.running]]);
+  }
+  x.family("p2p_agent_peer_reputation", "gauge", "Trust in each peer this agent has worked with, 0 to 1.", Object.entries(status.reputation).map(([id, r]) => [{ peer: id }, r.score]));
   return x.lines.join("\n") + "\n";
 }

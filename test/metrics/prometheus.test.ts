@@ -19,6 +19,13 @@ function status(overrides: Partial<Status> = {}): Status {
     peers: [{ health: "alive" }, { health: "gone" }] as Status["peers"],
     counters: { sent: 5, received: 7, delivered: 3, duplicates: 0, resent: 1, reconnects: 0, pending: 4 },
     refusals: { too_large: 0, stale: 2 } as Status["refusals"],
+    tasks: {
+      states: { submitted: 1, placed: 0, running: 2, done: 40, failed: 3 },
+      coordinator: { submitted: 46, done: 40, failed: 3, retried: 5, late: 1, busy: 7 },
+      worker: { accepted: 30, busy: 7, succeeded: 28, failed: 2, queued: 1, running: 2 },
+      recent: [],
+    },
+    reputation: { ["c".repeat(52)]: { good: 3, bad: 1, observations: 4, score: 0.67 } },
     ...overrides,
   };
 }
@@ -34,6 +41,10 @@ test("metrics carry identity, resources, peers, broker, messages and refusals", 
   assert.match(text, /^p2p_agent_outbox_pending 4$/m);
   assert.match(text, /^p2p_agent_refusals_total\{reason="stale"\} 2$/m);
   assert.doesNotMatch(text, /kind="pending"/);
+  assert.match(text, /^p2p_agent_tasks\{state="done"\} 40$/m);
+  assert.match(text, /^p2p_agent_task_events_total\{side="coordinator",event="retried"\} 5$/m);
+  assert.match(text, /^p2p_agent_task_events_total\{side="worker",event="busy"\} 7$/m);
+  assert.match(text, /^p2p_agent_peer_reputation\{peer="c{52}"\} 0\.67$/m);
 });
 
 test("unknown temperature and no hosted broker leave those series out", () => {
@@ -46,7 +57,7 @@ test("unknown temperature and no hosted broker leave those series out", () => {
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 
 test("promtool check metrics accepts the output", { skip: promtool ? false : "promtool not installed (Debian package prometheus)" }, () => {
-  for (const s of [status(), status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null }, counters: null, refusals: null })]) {
+  for (const s of [status(), status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null }, counters: null, refusals: null, tasks: null, reputation: {} })]) {
     const r = spawnSync("promtool", ["check", "metrics"], { input: renderMetrics(s) });
     assert.equal(r.status, 0, `promtool: ${r.stdout}${r.stderr}`);
   }

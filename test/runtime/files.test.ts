@@ -139,3 +139,14 @@ test("remove deletes a file and ignores a missing one", async () => {
     assert.deepEqual(await listDir(dir), []);
   });
 });
+
+test("list gives a folder's names sorted, files and folders alike, and [] for a missing folder", async () => {
+  await withTempDir(async (dir) => {
+    await writeFile(`${dir}/b.json`, "{}");
+    await writeFile(`${dir}/a.txt`, "");
+    await mkdir(`${dir}/thermal_zone0`);
+    assert.deepEqual(await files.list(dir), ["a.txt", "b.json", "thermal_zone0"]);
+    assert.deepEqual(await files.list(`${dir}/thermal_zone0`), []);
+    assert.deepEqual(await files.list(`${dir}/missing`), []);
+  });
+});

@@ -69,7 +69,19 @@ export const connectMqtt: Connect = async (options) => {
       handler = h;
     },
     closed,
-    close: () => new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // A clean DISCONNECT first waits for outstanding acknowledgements, which a broker that
+        // stopped answering never sends; after 2 s the socket is dropped instead.
+        const timer = setTimeout(() => {
+          client.stream?.destroy();
+          resolve();
+        }, 2_000);
+        client.end(false, {}, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
   };
   return connection;
 };

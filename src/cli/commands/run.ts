@@ -6,6 +6,7 @@ import { nodeAddresses } from "../../adapters/node/addresses-node.ts";
 import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts";
 import { startMetricsServer } from "../../adapters/node/metrics-http.ts";
 import { renderMetrics } from "../../metrics/prometheus.ts";
+import { createWorkerExecutor } from "../../adapters/node/worker-executor.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
@@ -25,6 +26,7 @@ export const RUN_FLAGS = {
   roles: "string",
   "broker-rank": "string",
   "heartbeat-ms": "string",
+  concurrency: "string",
   "log-level": "string",
   metrics: "string",
 } as const;
@@ -76,6 +78,7 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
     roles: stringFlag(args, "roles"),
     brokerRank: rank === undefined ? undefined : Number(rank),
     heartbeatMs: hb === undefined ? undefined : Number(hb),
+    concurrency: stringFlag(args, "concurrency") === undefined ? undefined : Number(stringFlag(args, "concurrency")),
     logLevel: stringFlag(args, "log-level"),
     metrics: stringFlag(args, "metrics"),
   };
@@ -90,10 +93,16 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
 /**
  * The Node adapters `agent run` builds an agent from: MQTT.js, the embedded aedes broker (logging
  * each refusal as `broker.refused_<kind>`), resource readings, interface addresses and mDNS over
- * bonjour-service (logging socket errors as `mdns.error`).
+ * bonjour-service (logging socket errors as `mdns.error`), and worker threads for tasks.
+ * `env` is read for the test-only fault switch (`P2P_AGENT_TEST_FAULTS=1` adds the fault kinds;
+ * with `P2P_AGENT_TEST_LIE=1` too, this worker returns wrong results).
  */
-export function runAdapters(log: Logger): AgentAdapters {
+export function runAdapters(log: Logger, env: (name: string) => string | undefined = () => undefined): AgentAdapters {
+  // Test-only fault switch: the environment of this process, never anything from the network.
+  const faults = env("P2P_AGENT_TEST_FAULTS") === "1";
   return {
+    executor: (o) => createWorkerExecutor({ ...o, faults }),
+    ...(faults && env("P2P_AGENT_TEST_LIE") === "1" ? { faults: { lie: true } } : {}),
     connect: connectMqtt,
     startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }),
     resources: nodeResources(),
@@ -112,7 +121,7 @@ export const runCommand: Command = async (context) => {
   const config = await loadConfig(context);
   const json = !globalThis.process?.stderr?.isTTY;
   const log = createLogger({ level: config.logLevel, json, write: (line) => context.output.err(line) });
-  const agent = new Agent(context.runtime, config, runAdapters(log), log);
+  const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n)), log);
   await agent.start();
   const metrics = config.metrics ? await startMetricsServer(config.metrics.host, config.metrics.port, () => renderMetrics(agent.status())) : null;
   if (metrics) log.info("metrics.serving", { url: `http://${config.metrics!.host}:${metrics.port}/metrics` });

@@ -1,0 +1,362 @@
+import { toHex } from "../core/bytes.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Clock, Timers } from "../runtime/runtime.ts";
+import type { TaskJournal, JournalEntry } from "./journal.ts";
+import { place, type Candidate, type Placement } from "./placer.ts";
+import { majority } from "./quorum.ts";
+import type { Reputation } from "./reputation.ts";
+import { normalizeSpec, type FailureReason, type TaskOutcome, type TaskSpec, type TaskState } from "./task.ts";
+import type { RunReply, RunRequest } from "./worker-service.ts";
+
+/** How the coordinator reaches workers; the task service fills it with the mesh (and the local worker). */
+export interface Dispatch {
+  /** Sends a run request to `peer`; resolves when delivered (acknowledged), rejects when it cannot be. */
+  run(peer: string, request: RunRequest, privateTask: boolean): Promise<void>;
+  /** Who can run tasks now, as placement sees them (this agent included when it is a worker). */
+  candidates(kind: string): Candidate[];
+  /** True when `peer` is gone from the mesh. */
+  gone(peer: string): boolean;
+  /** Hands a finished task to an agent that submitted it over the mesh. */
+  deliver(origin: string, outcome: TaskOutcome): Promise<void>;
+}
+
+interface Attempt {
+  peer: string;
+  timeoutAt: number;
+}
+
+interface Live {
+  spec: TaskSpec;
+  origin: string;
+  submittedAt: number;
+  state: TaskState;
+  attempts: Map<string, Attempt>;
+  votes: Map<string, unknown>;
+  tried: Set<string>;
+  retries: number;
+  busyBackoffMs: number;
+  nextTryAt: number;
+  placements: Placement[];
+  outcome: TaskOutcome | null;
+  delivered: boolean;
+  waiters: Array<(o: TaskOutcome) => void>;
+}
+
+/** Coordinator settings. */
+export interface CoordinatorOptions {
+  dispatch: Dispatch;
+  journal: TaskJournal;
+  reputation: Reputation;
+  clock: Clock;
+  timers: Timers;
+  random: (n: number) => Uint8Array;
+  log: Logger;
+  /** Attempts per task lost to dead peers, timeouts or wrong answers before it fails (default 5). */
+  maxRetries?: number;
+  /** Per-task run timeout when the spec's params name none, ms (default 30,000). */
+  defaultTimeoutMs?: number;
+  /** Called after the reputation changes (to persist it). */
+  onReputation?: () => void;
+}
+
+/**
+ * The coordinator side of tasks: takes submissions, journals them, places attempts on peers
+ * (k distinct ones for a quorum), re-places attempts whose peer died, timed out or was busy (with
+ * backoff and a retry limit), ignores late results, decides quorums, keeps reputation and the
+ * learned speed per peer and kind, and hands each outcome to whoever asked exactly once.
+ */
+export class Coordinator {
+  readonly #o: Required<Omit<CoordinatorOptions, "onReputation">> & Pick<CoordinatorOptions, "onReputation">;
+  readonly #tasks = new Map<string, Live>();
+  readonly #speed = new Map<string, number>(); // `${peer}/${kind}` -> EWMA ms
+  readonly #attempts = new Map<string, Live>(); // attempt ID -> its task
+  readonly #finished: string[] = []; // finished task IDs, oldest first, to bound memory
+  readonly counters = { submitted: 0, done: 0, failed: 0, retried: 0, late: 0, busy: 0 };
+  #timer: unknown = null;
+
+  constructor(options: CoordinatorOptions) {
+    this.#o = { maxRetries: 5, defaultTimeoutMs: 30_000, ...options };
+  }
+
+  /** Resumes journaled tasks without an outcome and starts the timer. */
+  async start(): Promise<void> {
+    if (this.#timer !== null) return;
+    for (const entry of await this.#o.journal.load(this.#o.clock.now())) {
+      const live = this.#live(entry);
+      this.#tasks.set(entry.spec.id, live);
+      if (!entry.outcome) this.#o.log.info("task.resumed", { task: entry.spec.id, kind: entry.spec.kind });
+      else if (!entry.delivered && entry.origin !== "local") void this.#deliver(live);
+    }
+    this.#timer = this.#o.timers.setInterval(() => this.#tick(), 100);
+  }
+
+  /** Stops the timer; pending tasks stay in the journal for the next start. */
+  stop(): void {
+    if (this.#timer !== null) this.#o.timers.clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Submits a task and returns its (possibly assigned) ID. A known ID is not run again. */
+  async submit(raw: Partial<TaskSpec> & { kind: string }, origin = "local"): Promise<string> {
+    const now = this.#o.clock.now();
+    const spec = normalizeSpec(raw, now, () => toHex(this.#o.random(8)));
+    if (this.#tasks.has(spec.id) || (await this.#o.journal.read(spec.id))) return spec.id;
+    const entry: JournalEntry = { spec, origin, submittedAt: now, outcome: null, delivered: false };
+    await this.#o.journal.write(entry);
+    this.#tasks.set(spec.id, this.#live(entry));
+    this.counters.submitted++;
+    this.#o.log.info("task.submitted", { task: spec.id, kind: spec.kind, quorum: spec.quorum, priority: spec.priority });
+    this.#tick();
+    return spec.id;
+  }
+
+  /** The outcome of task `id` once finished; marks it delivered. Rejects for an unknown ID. */
+  async wait(id: string): Promise<TaskOutcome> {
+    let live = this.#tasks.get(id);
+    if (!live) {
+      const entry = await this.#o.journal.read(id);
+      if (!entry) throw new TypeError(`no task ${id}`);
+      live = this.#live(entry);
+      this.#tasks.set(id, live);
+    }
+    const outcome = live.outcome ?? (await new Promise<TaskOutcome>((resolve) => live!.waiters.push(resolve)));
+    if (!live.delivered && live.origin === "local") {
+      live.delivered = true;
+      await this.#o.journal.write(this.#entry(live));
+    }
+    return outcome;
+  }
+
+  /** A task's state for `agent tasks`, or undefined. */
+  view(id: string) {
+    const t = this.#tasks.get(id);
+    if (!t) return undefined;
+    return {
+      id,
+      kind: t.spec.kind,
+      state: t.state,
+      priority: t.spec.priority,
+      quorum: t.spec.quorum,
+      origin: t.origin,
+      submittedAt: t.submittedAt,
+      workers: [...t.attempts.values()].map((a) => a.peer),
+      retries: t.retries,
+      outcome: t.outcome ? (t.outcome.state === "done" ? { state: "done", worker: t.outcome.worker, workers: t.outcome.workers, durationMs: t.outcome.durationMs } : t.outcome) : null,
+    };
+  }
+
+  /** Every task known (most recent first). */
+  list() {
+    return [...this.#tasks.keys()].reverse().map((id) => this.view(id)!);
+  }
+
+  /** Every placement decision made for task `id`, with each candidate's score and why it lost. */
+  explain(id: string): Placement[] | undefined {
+    return this.#tasks.get(id)?.placements;
+  }
+
+  /** Learned mean duration of `kind` on `peer`, ms, or null. */
+  speed(peer: string, kind: string): number | null {
+    return this.#speed.get(`${peer}/${kind}`) ?? null;
+  }
+
+  /** Counts by state, for status and metrics. */
+  states(): Record<TaskState, number> {
+    const out: Record<TaskState, number> = { submitted: 0, placed: 0, running: 0, done: 0, failed: 0 };
+    for (const t of this.#tasks.values()) out[t.state]++;
+    return out;
+  }
+
+  /** Handles a worker's `task.busy` or `task.result` from `peer`. */
+  onReply(peer: string, reply: RunReply): void {
+    const found = this.#byAttempt(reply.body.attempt);
+    if (!found || found.attempt.peer !== peer) {
+      this.counters.late++;
+      return; // a late or unknown answer: that attempt was already given up
+    }
+    const { live, id } = found;
+    live.attempts.delete(id);
+    this.#attempts.delete(id);
+    const now = this.#o.clock.now();
+    if (reply.type === "task.busy") {
+      this.counters.busy++;
+      live.tried.delete(peer); // may try again later
+      live.busyBackoffMs = Math.min(2_000, Math.max(50, live.busyBackoffMs * 2));
+      live.nextTryAt = now + live.busyBackoffMs;
+      this.#busyUntil.set(peer, now + 500);
+      return;
+    }
+    const r = reply.body;
+    if (r.ok) {
+      const key = `${peer}/${live.spec.kind}`;
+      const prev = this.#speed.get(key);
+      this.#speed.set(key, prev === undefined ? r.durationMs : 0.8 * prev + 0.2 * r.durationMs);
+      live.votes.set(peer, r.output);
+      this.#decide(live, peer);
+      return;
+    }
+    if (r.code === "unknown_kind") {
+      this.#reputation(peer, "failure");
+      return this.#retry(live, `peer ${peer.slice(0, 8)} does not run ${live.spec.kind}`);
+    }
+    this.#reputation(peer, "success"); // the peer did its job; the task itself failed
+    this.#finish(live, { id: live.spec.id, state: "failed", reason: "task_error", detail: `${r.code}: ${r.error}` });
+  }
+
+  readonly #busyUntil = new Map<string, number>();
+
+  /** Placement sees busy peers through this. */
+  busyUntil(peer: string): number {
+    return this.#busyUntil.get(peer) ?? 0;
+  }
+
+  #decide(live: Live, lastPeer: string): void {
+    const k = live.spec.quorum;
+    if (k === 1) {
+      this.#reputation(lastPeer, "success");
+      return this.#finish(live, { id: live.spec.id, state: "done", output: live.votes.get(lastPeer), worker: lastPeer, workers: [lastPeer], durationMs: this.#o.clock.now() - live.submittedAt });
+    }
+    const vote = majority(live.votes, k);
+    if (vote) {
+      this.#o.reputation.quorum(vote.majority, vote.minority);
+      this.#o.onReputation?.();
+      if (vote.minority.length) this.#o.log.warn("task.quorum_disagreement", { task: live.spec.id, outvoted: vote.minority.map((p) => p.slice(0, 8)).join(",") });
+      return this.#finish(live, { id: live.spec.id, state: "done", output: vote.output, worker: vote.majority[0]!, workers: vote.majority, durationMs: this.#o.clock.now() - live.submittedAt });
+    }
+    if (live.votes.size >= k) {
+      // k answers and no majority: ask one more peer, within the retry limit.
+      return this.#retry(live, "no majority yet");
+    }
+  }
+
+  #retry(live: Live, why: string): void {
+    live.retries++;
+    this.counters.retried++;
+    if (live.retries > this.#o.maxRetries) {
+      return this.#finish(live, { id: live.spec.id, state: "failed", reason: live.votes.size > 0 ? "no_majority" : "retries_exhausted", detail: `${live.retries - 1} retries; last: ${why}` });
+    }
+    live.nextTryAt = this.#o.clock.now() + Math.min(5_000, 100 * 2 ** (live.retries - 1));
+    this.#o.log.info("task.retry", { task: live.spec.id, attempt: live.retries, reason: why });
+  }
+
+  #reputation(peer: string, outcome: "success" | "failure" | "timeout"): void {
+    this.#o.reputation.record(peer, outcome);
+    this.#o.onReputation?.();
+  }
+
+  #tick(): void {
+    const now = this.#o.clock.now();
+    for (const live of this.#tasks.values()) {
+      if (live.outcome) continue;
+      if (now > live.spec.deadline) {
+        this.#finish(live, { id: live.spec.id, state: "failed", reason: "deadline", detail: `not done by ${new Date(live.spec.deadline).toISOString()}` });
+        continue;
+      }
+      for (const [id, a] of live.attempts) {
+        const lost = this.#o.dispatch.gone(a.peer);
+        if (!lost && now < a.timeoutAt) continue;
+        live.attempts.delete(id);
+        this.#attempts.delete(id);
+        this.#reputation(a.peer, lost ? "failure" : "timeout");
+        this.#retry(live, lost ? `peer ${a.peer.slice(0, 8)} left the mesh` : `peer ${a.peer.slice(0, 8)} timed out`);
+      }
+      if (live.outcome || now < live.nextTryAt) continue;
+      const wanted = live.spec.quorum - live.votes.size - live.attempts.size;
+      if (wanted > 0) this.#dispatch(live, wanted, now);
+    }
+  }
+
+  #dispatch(live: Live, wanted: number, now: number): void {
+    const avoid = new Set([...live.tried, ...live.votes.keys(), ...[...live.attempts.values()].map((a) => a.peer)]);
+    const candidates = this.#o.dispatch.candidates(live.spec.kind).map((c) => ({ ...c, speedMs: this.speed(c.id, live.spec.kind), busyUntil: Math.max(c.busyUntil, this.busyUntil(c.id)) }));
+    const placement = place(candidates, live.spec, wanted, avoid, now);
+    if (placement.chosen.length === 0) {
+      if (!candidates.some((c) => c.kinds.includes(live.spec.kind))) {
+        if (now - live.submittedAt > 10_000) this.#finish(live, { id: live.spec.id, state: "failed", reason: "no_capable_peer", detail: `no peer runs ${live.spec.kind}` });
+      }
+      live.nextTryAt = now + 100;
+      return;
+    }
+    live.placements.push(placement);
+    if (live.placements.length > 20) live.placements.shift();
+    const timeoutMs = Number(live.spec.params.timeoutMs ?? this.#o.defaultTimeoutMs);
+    for (const peer of placement.chosen) {
+      const attempt = toHex(this.#o.random(8));
+      live.attempts.set(attempt, { peer, timeoutAt: now + timeoutMs * 2 + 5_000 });
+      this.#attempts.set(attempt, live);
+      live.tried.add(peer);
+      live.state = "placed";
+      const request: RunRequest = { attempt, taskId: live.spec.id, kind: live.spec.kind, input: live.spec.input, params: live.spec.params, priority: live.spec.priority, timeoutMs };
+      this.#o.dispatch.run(peer, request, live.spec.private).then(
+        () => {
+          if (live.attempts.has(attempt) && live.state === "placed") live.state = "running";
+        },
+        (error: Error) => {
+          this.#attempts.delete(attempt);
+          if (!live.attempts.delete(attempt)) return;
+          this.#retry(live, `could not reach ${peer.slice(0, 8)}: ${error.message}`);
+        },
+      );
+    }
+  }
+
+  #finish(live: Live, outcome: TaskOutcome): void {
+    if (live.outcome) return;
+    live.outcome = outcome;
+    live.state = outcome.state;
+    for (const id of live.attempts.keys()) this.#attempts.delete(id);
+    live.attempts.clear();
+    // Keep at most 10,000 finished tasks in memory; older ones are answered from the journal.
+    this.#finished.push(live.spec.id);
+    if (this.#finished.length > 10_000) {
+      const old = this.#tasks.get(this.#finished[0]!);
+      if (old && old.waiters.length === 0) this.#tasks.delete(this.#finished.shift()!);
+    }
+    if (outcome.state === "done") this.counters.done++;
+    else this.counters.failed++;
+    this.#o.log.info(outcome.state === "done" ? "task.done" : "task.failed", { task: live.spec.id, ...(outcome.state === "failed" ? { reason: outcome.reason, detail: outcome.detail } : { workers: outcome.workers.map((w) => w.slice(0, 8)).join(",") }) });
+    void this.#o.journal.write(this.#entry(live)).then(() => {
+      for (const w of live.waiters.splice(0)) w(outcome);
+      if (live.origin !== "local") void this.#deliver(live);
+    });
+  }
+
+  async #deliver(live: Live): Promise<void> {
+    try {
+      await this.#o.dispatch.deliver(live.origin, live.outcome!);
+      live.delivered = true;
+      await this.#o.journal.write(this.#entry(live));
+    } catch (error) {
+      this.#o.log.warn("task.delivery_failed", { task: live.spec.id, to: live.origin.slice(0, 8), reason: (error as Error).message });
+    }
+  }
+
+  #byAttempt(attempt: string): { live: Live; id: string; attempt: Attempt } | undefined {
+    const live = this.#attempts.get(attempt);
+    const a = live?.attempts.get(attempt);
+    return live && a ? { live, id: attempt, attempt: a } : undefined;
+  }
+
+  #live(entry: JournalEntry): Live {
+    return {
+      spec: entry.spec,
+      origin: entry.origin,
+      submittedAt: entry.submittedAt,
+      state: entry.outcome ? entry.outcome.state : "submitted",
+      attempts: new Map(),
+      votes: new Map(),
+      tried: new Set(),
+      retries: 0,
+      busyBackoffMs: 25,
+      nextTryAt: 0,
+      placements: [],
+      outcome: entry.outcome,
+      delivered: entry.delivered,
+      waiters: [],
+    };
+  }
+
+  #entry(live: Live): JournalEntry {
+    return { spec: live.spec, origin: live.origin, submittedAt: live.submittedAt, outcome: live.outcome, delivered: live.delivered };
+  }
+}
