@@ -1,7 +1,11 @@
 import { ControlError } from "../control/control-protocol.ts";
+import { toHex } from "../core/bytes.ts";
+import { webRandom } from "../runtime/runtime.ts";
 import type { ControlHandler } from "../control/control-server.ts";
 import type { TaskService } from "../tasks/task-service.ts";
 import type { TaskSpec } from "../tasks/task.ts";
+import { runSplit, runWorkflow } from "../tasks/composite.ts";
+import { WorkflowError } from "../tasks/workflow.ts";
 
 /**
  * Control-socket commands for tasks: `submit` ({spec, wait}) → {id} or the outcome; `tasks` → the
@@ -18,6 +22,18 @@ export function taskHandlers(tasks: () => TaskService): Record<string, ControlHa
     async submit(args) {
       const spec = args.spec as Partial<TaskSpec> & { kind: string };
       if (typeof spec !== "object" || spec === null) throw new ControlError("bad_request", "submit needs a spec");
+      if (args.workflow !== undefined || args.split) {
+        // Composite runs answer when finished: their parts are ordinary tasks, listed by agent tasks.
+        const id = spec.id ?? `${args.workflow !== undefined ? "wf" : "split"}-${toHex(webRandom(6))}`;
+        try {
+          return args.workflow !== undefined
+            ? await runWorkflow(tasks().coordinator, args.workflow, spec.input ?? null, id)
+            : await runSplit(tasks().coordinator, { ...spec, id }, tasks().splitWeights(spec.kind));
+        } catch (error) {
+          if (error instanceof WorkflowError || error instanceof TypeError || error instanceof RangeError) throw new ControlError("bad_task", error.message);
+          throw error;
+        }
+      }
       let taskId: string;
       try {
         taskId = await tasks().coordinator.submit(spec);

@@ -60,14 +60,18 @@ The running agent's peer table: short ID (* = hosts the broker), profile, roles,
 (alive, suspect, gone), last seen, load per core, queue length, temperature.`,
   submit: `Usage: agent submit KIND [--input FILE | --input-json JSON | --input-text TEXT]
                     [--param k=v]... [--priority 0-9] [--quorum K] [--private]
-                    [--id ID] [--timeout SECONDS] [--wait] [--json]
+                    [--id ID] [--timeout SECONDS] [--wait] [--json] [--split]
+       agent submit --workflow FILE [--input... as above] [--json]
 
 Hands a task to the running agent on this data dir, which places it on the mesh (or runs it
 here). Built-in kinds: echo, sha256, sum. --input FILE sends the file's bytes (- is not
 supported); --input-json a JSON value; --input-text a string. --param values parse as JSON when
 they can. --quorum K runs it on K peers and takes the majority. --private encrypts it end to end.
 --id makes resubmission idempotent (the same ID never runs twice). Without --wait, prints the
-task ID; with --wait, prints the output and exits 1 if the task failed.`,
+task ID; with --wait, prints the output and exits 1 if the task failed. --split cuts a list
+input into parts sized to each capable peer (kinds sum, echo), runs them in parallel and merges
+the results in order. --workflow FILE runs a dependency graph of steps (docs/tasks.md);
+both wait for the result.`,
   tasks: `Usage: agent tasks [--json]
 
 The tasks the running agent coordinates, most recent first: ID, kind, state, workers, retries.`,

@@ -70,6 +70,7 @@ export class Coordinator {
   readonly #tasks = new Map<string, Live>();
   readonly #speed = new Map<string, number>(); // `${peer}/${kind}` -> EWMA ms
   readonly #attempts = new Map<string, Live>(); // attempt ID -> its task
+  readonly #inflight = new Map<string, number>(); // peer -> attempts outstanding there
   readonly #finished: string[] = []; // finished task IDs, oldest first, to bound memory
   readonly counters = { submitted: 0, done: 0, failed: 0, retried: 0, late: 0, busy: 0 };
   #timer: unknown = null;
@@ -175,8 +176,7 @@ export class Coordinator {
       return; // a late or unknown answer: that attempt was already given up
     }
     const { live, id } = found;
-    live.attempts.delete(id);
-    this.#attempts.delete(id);
+    this.#forget(live, id);
     const now = this.#o.clock.now();
     if (reply.type === "task.busy") {
       this.counters.busy++;
@@ -255,8 +255,7 @@ export class Coordinator {
       for (const [id, a] of live.attempts) {
         const lost = this.#o.dispatch.gone(a.peer);
         if (!lost && now < a.timeoutAt) continue;
-        live.attempts.delete(id);
-        this.#attempts.delete(id);
+        this.#forget(live, id);
         this.#reputation(a.peer, lost ? "failure" : "timeout");
         this.#retry(live, lost ? `peer ${a.peer.slice(0, 8)} left the mesh` : `peer ${a.peer.slice(0, 8)} timed out`);
       }
@@ -268,7 +267,14 @@ export class Coordinator {
 
   #dispatch(live: Live, wanted: number, now: number): void {
     const avoid = new Set([...live.tried, ...live.votes.keys(), ...[...live.attempts.values()].map((a) => a.peer)]);
-    const candidates = this.#o.dispatch.candidates(live.spec.kind).map((c) => ({ ...c, speedMs: this.speed(c.id, live.spec.kind), busyUntil: Math.max(c.busyUntil, this.busyUntil(c.id)) }));
+    // A peer's queue as last reported, plus what this coordinator sent it since, so a burst of
+    // placements spreads out instead of piling onto whoever looked idle in the last heartbeat.
+    const candidates = this.#o.dispatch.candidates(live.spec.kind).map((c) => ({
+      ...c,
+      queue: Math.max(c.queue, this.#inflight.get(c.id) ?? 0),
+      speedMs: this.speed(c.id, live.spec.kind),
+      busyUntil: Math.max(c.busyUntil, this.busyUntil(c.id)),
+    }));
     const placement = place(candidates, live.spec, wanted, avoid, now);
     if (placement.chosen.length === 0) {
       if (!candidates.some((c) => c.kinds.includes(live.spec.kind))) {
@@ -284,6 +290,7 @@ export class Coordinator {
       const attempt = toHex(this.#o.random(8));
       live.attempts.set(attempt, { peer, timeoutAt: now + timeoutMs * 2 + 5_000 });
       this.#attempts.set(attempt, live);
+      this.#inflight.set(peer, (this.#inflight.get(peer) ?? 0) + 1);
       live.tried.add(peer);
       live.state = "placed";
       const request: RunRequest = { attempt, taskId: live.spec.id, kind: live.spec.kind, input: live.spec.input, params: live.spec.params, priority: live.spec.priority, timeoutMs };
@@ -292,8 +299,7 @@ export class Coordinator {
           if (live.attempts.has(attempt) && live.state === "placed") live.state = "running";
         },
         (error: Error) => {
-          this.#attempts.delete(attempt);
-          if (!live.attempts.delete(attempt)) return;
+          if (!this.#forget(live, attempt)) return;
           this.#retry(live, `could not reach ${peer.slice(0, 8)}: ${error.message}`);
         },
       );
@@ -304,8 +310,7 @@ export class Coordinator {
     if (live.outcome) return;
     live.outcome = outcome;
     live.state = outcome.state;
-    for (const id of live.attempts.keys()) this.#attempts.delete(id);
-    live.attempts.clear();
+    for (const id of [...live.attempts.keys()]) this.#forget(live, id);
     // Keep at most 10,000 finished tasks in memory; older ones are answered from the journal.
     this.#finished.push(live.spec.id);
     if (this.#finished.length > 10_000) {
@@ -329,6 +334,18 @@ export class Coordinator {
     } catch (error) {
       this.#o.log.warn("task.delivery_failed", { task: live.spec.id, to: live.origin.slice(0, 8), reason: (error as Error).message });
     }
+  }
+
+  /** Drops attempt `id` of `live` from every index; false when it was not there. */
+  #forget(live: Live, id: string): boolean {
+    const a = live.attempts.get(id);
+    this.#attempts.delete(id);
+    if (!a) return false;
+    live.attempts.delete(id);
+    const n = (this.#inflight.get(a.peer) ?? 1) - 1;
+    if (n > 0) this.#inflight.set(a.peer, n);
+    else this.#inflight.delete(a.peer);
+    return true;
   }
 
   #byAttempt(attempt: string): { live: Live; id: string; attempt: Attempt } | undefined {

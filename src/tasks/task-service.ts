@@ -123,6 +123,18 @@ export class TaskService {
     };
   }
 
+  /**
+   * Relative sizes for splitting a task of `kind`: one weight per live peer that runs it, its
+   * concurrency scaled by its learned speed (faster peers get bigger parts).
+   */
+  splitWeights(kind: string): number[] {
+    const capable = this.#candidates().filter((c) => c.alive && c.accepting && c.eligible && c.kinds.includes(kind));
+    const speeds = capable.map((c) => this.coordinator.speed(c.id, kind));
+    const known = speeds.filter((s): s is number => s !== null);
+    const fastest = known.length ? Math.min(...known) : null;
+    return capable.map((c, i) => c.concurrency * (speeds[i] == null || fastest === null ? 1 : fastest / Math.max(1, speeds[i]!)));
+  }
+
   /** Tasks waiting in this agent's queue (for heartbeats). */
   queueLength(): number {
     return this.worker?.queue.length ?? 0;

@@ -19,6 +19,8 @@ export const SUBMIT_FLAGS = {
   json: "boolean",
   id: "string",
   timeout: "string",
+  split: "boolean",
+  workflow: "string",
 } as const;
 
 const socket = (c: CommandContext) => `${c.dataDir}/${CONTROL_SOCKET}`;
@@ -90,8 +92,18 @@ function printOutcome(context: CommandContext, outcome: TaskOutcome): number {
  */
 export const submitCommand: Command = async (context) => {
   const { args, output, runtime } = context;
-  const [kind, ...extra] = args.positionals;
-  if (kind === undefined || extra.length > 0) throw new UsageError("submit needs exactly one KIND, e.g. agent submit sha256 --input FILE");
+  const workflowFile = stringFlag(args, "workflow");
+  const [kindArg, ...extra] = args.positionals;
+  const kind = kindArg ?? (workflowFile !== undefined ? "workflow" : undefined);
+  if (kind === undefined || extra.length > 0) throw new UsageError("submit needs exactly one KIND (or --workflow FILE), e.g. agent submit sha256 --input FILE");
+  let workflow: unknown;
+  if (workflowFile !== undefined) {
+    try {
+      workflow = JSON.parse(new TextDecoder().decode(await runtime.files.readFile(workflowFile)));
+    } catch (error) {
+      throw new UsageError(`workflow file ${workflowFile}: ${error instanceof FileNotFound ? "does not exist" : (error as Error).message}`);
+    }
+  }
   const timeoutSeconds = int(args, "timeout");
   const spec = {
     kind,
@@ -102,8 +114,9 @@ export const submitCommand: Command = async (context) => {
     ...(args.flags.private ? { private: true } : {}),
     ...(stringFlag(args, "id") ? { id: stringFlag(args, "id") } : {}),
   };
-  const wait = Boolean(args.flags.wait);
-  const answer = await controlRequest(runtime, socket(context), "submit", { spec, wait }, wait ? 24 * 3600_000 : 10_000);
+  const composite = workflow !== undefined || Boolean(args.flags.split);
+  const wait = Boolean(args.flags.wait) || composite; // split and workflow runs answer when finished
+  const answer = await controlRequest(runtime, socket(context), "submit", { spec, wait, ...(workflow !== undefined ? { workflow } : {}), ...(args.flags.split ? { split: true } : {}) }, wait ? 24 * 3600_000 : 10_000);
   if (wait) return printOutcome(context, answer as TaskOutcome);
   const id = (answer as { id: string }).id;
   output.out(args.flags.json ? JSON.stringify({ id }) : id);
