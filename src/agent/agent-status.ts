@@ -2,13 +2,14 @@ import type { MeshNode } from "../mesh/mesh-node.ts";
 import type { HeartbeatInfo } from "../mesh/peer-table.ts";
 import { VERSION } from "../version.ts";
 import type { TaskService } from "../tasks/task-service.ts";
+import type { DeviceReadings } from "../sensors/device-monitor.ts";
 import type { Agent, HostedBroker } from "./agent.ts";
 
 /**
  * The agent's state as `agent status --json` prints it: identity, mesh, broker (mode, what is
  * hosted here, the connection), uptime, peers, message counters and refusals by reason.
  */
-export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo, tasks: TaskService | null) {
+export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo, tasks: TaskService | null, device: DeviceReadings | null) {
   let identity = null;
   let mesh = null;
   try {
@@ -25,7 +26,16 @@ export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedB
     version: VERSION,
     runtime: `${agent.runtime.name} ${agent.runtime.version}`,
     uptimeMs: agent.startedAt === 0 ? 0 : agent.runtime.clock.now() - agent.startedAt,
+    profileReason: agent.config.hardwareReason ?? null,
     resources,
+    device: device
+      ? {
+          battery: device.battery,
+          powerWatts: device.power?.totalWatts ?? null,
+          thermalZones: device.thermal?.zones.length ?? 0,
+          limits: device.limits,
+        }
+      : null,
     broker: {
       mode: agent.config.broker,
       hosting: broker ? { url: broker.url, clients: broker.clients(), refusals: { ...broker.refusals } } : null,

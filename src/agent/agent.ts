@@ -19,6 +19,7 @@ import { VERSION } from "../version.ts";
 import type { Executor } from "../tasks/executor.ts";
 import { TaskService } from "../tasks/task-service.ts";
 import { taskHandlers } from "./task-handlers.ts";
+import { DeviceMonitor } from "../sensors/device-monitor.ts";
 import type { WorkerFaults } from "../tasks/worker-service.ts";
 
 /** A broker this agent hosts, as the adapter returns it. */
@@ -65,6 +66,7 @@ export class Agent {
   #control: ControlServer | null = null;
   #remote: RemoteStatus | null = null;
   #tasks: TaskService | null = null;
+  #device: DeviceMonitor | null = null;
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
@@ -129,6 +131,10 @@ export class Agent {
     });
     await this.#control.start();
     const external = config.broker !== "embedded" && config.broker !== "auto";
+    if (config.hardware) {
+      this.#device = new DeviceMonitor({ files: runtime.files, timers: runtime.timers, log: this.#log, profile: config.hardware, intervalMs: Math.max(1_000, config.heartbeatMs) });
+      await this.#device.start();
+    }
     if (config.mdns && this.#adapters.discovery) {
       this.#discovery = this.#adapters.discovery(config.mdnsInterface);
       await this.#discovery.start(this.#advert());
@@ -166,7 +172,7 @@ export class Agent {
         version: VERSION,
         heartbeatMs: config.heartbeatMs,
       }),
-      heartbeat: () => ({ ...this.#adapters.resources(), queue: this.#tasks?.queueLength() ?? 0 }),
+      heartbeat: () => this.#resources(),
     });
     this.#node = node;
     this.#remote = new RemoteStatus(node, runtime, () => this.status());
@@ -178,6 +184,9 @@ export class Agent {
       log: this.#log,
       executor: runsTasks ? this.#adapters.executor!({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null,
       concurrency: config.concurrency,
+      power: config.hardware?.power ?? null,
+      maxTemp: config.hardware?.thermal.maxC ?? null,
+      accepting: () => this.#device?.accepting() ?? true,
       ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),
     });
     node.start();
@@ -194,6 +203,7 @@ export class Agent {
     this.#locator = null;
     await this.#tasks?.stop();
     this.#tasks = null;
+    this.#device?.stop();
     await node?.stop();
     await this.#unhost();
     const discovery = this.#discovery;
@@ -203,7 +213,14 @@ export class Agent {
 
   /** A snapshot for `agent status`. */
   status() {
-    return agentStatus(this, this.#node, this.#broker, { ...this.#adapters.resources(), queue: this.#tasks?.queueLength() ?? 0 }, this.#tasks);
+    return agentStatus(this, this.#node, this.#broker, this.#resources(), this.#tasks, this.#device?.readings ?? null);
+  }
+
+  /** Heartbeat readings: load and memory from the runtime, temperature from sysfs, queue from tasks. */
+  #resources() {
+    const base = this.#adapters.resources();
+    const temp = this.#device?.readings.thermal?.hottest?.celsius ?? base.temp;
+    return { ...base, temp: temp ?? null, queue: this.#tasks?.queueLength() ?? 0 };
   }
 
   async #remoteStatus(peer: string): Promise<unknown> {

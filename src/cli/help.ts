@@ -11,6 +11,7 @@ Commands:
   submit KIND    hand a task to the running agent (--input FILE, --wait, --json, ...)
   tasks          tasks the running agent coordinates (--json)
   explain ID     why a task went where it went
+  profiles       the hardware profiles, and which one this device detects as
   id             print this agent's ID, creating the identity if absent
   invite         (mesh owner) invite an agent, or make credentials for a sensor
   join TOKEN     join the mesh an invitation names
@@ -31,7 +32,9 @@ On first start it creates its identity and, with no invitation, founds a new mes
 
 Options (each also settable in --config FILE, a JSON object with the names in brackets):
   --config FILE          JSON settings file
-  --profile NAME         hardware profile (default auto) [profile]
+  --profile NAME         hardware profile: auto (default), jetson, pi, a name from
+                         "agent profiles", or a path to a .json profile [profile]
+  --concurrency N        tasks run at once (default from the profile) [concurrency]
   --mesh NAME            name of the mesh to found when not invited (default home) [mesh]
   --broker MODE          embedded (default): host the broker here; auto: find the mesh's broker
                          by mDNS, or elect a host; or mqtt://HOST:PORT / mqtts://HOST:PORT [broker]
@@ -79,6 +82,12 @@ The tasks the running agent coordinates, most recent first: ID, kind, state, wor
 
 Why the task went where it went: for each placement, every candidate peer's score, the parts of
 the score (queue, speed, thermal, battery, energy, reputation), and why each loser lost.`,
+  profiles: `Usage: agent profiles [--json]
+
+Lists the shipped hardware profiles (tasks at once, memory per task, inference providers, power
+model, thermal stop/resume, roles, broker rank) and marks the one --profile auto picks here, with
+the reason (docs/profiles.md). --profile also takes jetson or pi (detection within that family)
+or a path to your own .json profile.`,
   id: `Usage: agent id [--data-dir DIR]
 
 Prints this agent's ID: its Ed25519 public key in lower-case base32 (52 characters).

@@ -9,6 +9,7 @@ import { INVITE_FLAGS, inviteCommand } from "./commands/invite.ts";
 import { joinCommand } from "./commands/join.ts";
 import { RUN_FLAGS, runCommand } from "./commands/run.ts";
 import { PEERS_FLAGS, peersCommand, STATUS_FLAGS, statusCommand } from "./commands/status.ts";
+import { profilesCommand } from "./commands/profiles.ts";
 import { explainCommand, SUBMIT_FLAGS, submitCommand, tasksCommand } from "./commands/tasks.ts";
 import { ControlError } from "../control/control-protocol.ts";
 import { commandContext, type Command, type Output } from "./context.ts";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   submit: { run: submitCommand, flags: SUBMIT_FLAGS },
   tasks: { run: tasksCommand, flags: { json: "boolean" } },
   explain: { run: explainCommand, flags: { json: "boolean" } },
+  profiles: { run: profilesCommand, flags: { json: "boolean" } },
 };
 
 /**

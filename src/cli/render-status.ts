@@ -5,6 +5,8 @@ export interface StatusView {
   runtime?: string;
   mesh: { id: string; name: string; owner: boolean } | null;
   profile: string;
+  profileReason?: string | null;
+  device?: { battery: { percent: number; status: string } | null; powerWatts: number | null; limits: { accepting: boolean; reason: string } } | null;
   uptimeMs: number;
   resources?: { load: number; freeMem: number; temp: number | null; queue: number };
   broker: {
@@ -78,6 +80,12 @@ export function renderStatus(s: StatusView, now: number): string[] {
   if (s.broker.hosting) {
     const r = s.broker.hosting.refusals;
     out.push(`          hosting ${s.broker.hosting.url} · ${s.broker.hosting.clients} clients · refused connect ${r.connect ?? 0}, publish ${r.publish ?? 0}, subscribe ${r.subscribe ?? 0}`);
+  }
+  if (s.profileReason) out.push(`          profile ${s.profile}: ${s.profileReason}`);
+  if (s.device) {
+    const d = s.device;
+    const battery = d.battery ? `battery ${Math.round(d.battery.percent)}% ${d.battery.status.toLowerCase()}` : "mains";
+    out.push(`device    ${battery} · power ${d.powerWatts === null ? "n/a" : `${d.powerWatts.toFixed(1)} W`} · ${d.limits.accepting ? "accepting work" : `NOT accepting work: ${d.limits.reason}`}`);
   }
   if (s.resources) {
     const r = s.resources;

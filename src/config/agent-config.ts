@@ -1,4 +1,6 @@
-/** The agent's settings after defaults, config file, environment and flags are merged. Frozen. */
+import type { Profile } from "../profiles/profile.ts";
+
+/** The agent's settings after defaults, profile, config file, environment and flags are merged. Frozen. */
 export interface AgentConfig {
   readonly dataDir: string;
   /** Hardware profile name (`auto` detects). */
@@ -27,6 +29,10 @@ export interface AgentConfig {
   readonly metrics: { readonly host: string; readonly port: number } | null;
   /** PEM files for the embedded broker's TLS listener. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** The hardware profile in force (power model, thermal and battery limits, inference settings), once resolved. */
+  readonly hardware?: Profile;
+  /** Why that profile (detected, named, or a file). */
+  readonly hardwareReason?: string;
 }
 
 /** A setting was refused; the message names the field and the reason. */

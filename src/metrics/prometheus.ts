@@ -35,6 +35,12 @@ export function renderMetrics(status: Status): string {
   x.family("p2p_agent_load_per_core", "gauge", "One-minute load average divided by the number of cores.", [[{}, r.load]]);
   x.family("p2p_agent_free_memory_bytes", "gauge", "Free memory in bytes.", [[{}, r.freeMem]]);
   x.family("p2p_agent_temperature_celsius", "gauge", "Hottest thermal zone, when the board reports one.", r.temp === null ? [] : [[{}, r.temp]]);
+  const device = status.device;
+  if (device) {
+    x.family("p2p_agent_power_watts", "gauge", "Power drawn, from the board's power rails where it reports them.", device.powerWatts === null ? [] : [[{}, device.powerWatts]]);
+    x.family("p2p_agent_battery_percent", "gauge", "Battery charge, where the device has one.", device.battery ? [[{}, device.battery.percent]] : []);
+    x.family("p2p_agent_accepting_work", "gauge", "1 while thermal and battery limits allow new work.", [[{}, device.limits.accepting ? 1 : 0]]);
+  }
   x.family("p2p_agent_queue_length", "gauge", "Tasks waiting in this agent's queue.", [[{}, r.queue]]);
   const health = { alive: 0, suspect: 0, gone: 0 };
   for (const p of status.peers) health[p.health]++;

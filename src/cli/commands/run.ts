@@ -7,6 +7,8 @@ import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts
 import { startMetricsServer } from "../../adapters/node/metrics-http.ts";
 import { renderMetrics } from "../../metrics/prometheus.ts";
 import { createWorkerExecutor } from "../../adapters/node/worker-executor.ts";
+import { resolveProfile } from "../../profiles/resolve-profile.ts";
+import { ProfileError } from "../../profiles/validate-profile.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
@@ -82,8 +84,22 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
     logLevel: stringFlag(args, "log-level"),
     metrics: stringFlag(args, "metrics"),
   };
+  // The profile comes first: it sets defaults (concurrency, memory, heartbeat, roles, broker rank)
+  // that the config file, the environment and the flags may each override.
+  const ref = String(flags.profile ?? env.profile ?? file.profile ?? "auto");
+  let resolved;
   try {
-    return buildConfig(dataDir, file, env, flags);
+    resolved = await resolveProfile(runtime.files, ref);
+  } catch (error) {
+    if (error instanceof ProfileError) throw new UsageError(error.message);
+    throw error;
+  }
+  const p = resolved.profile;
+  const fromProfile = { profile: p.name, concurrency: p.concurrency, taskMemoryMb: p.memoryLimitMb, heartbeatMs: p.heartbeatMs, roles: [...p.roles], brokerRank: p.brokerRank };
+  const named = (layer: Record<string, unknown>) => ({ ...layer, profile: undefined });
+  try {
+    const config = buildConfig(dataDir, fromProfile, named(file), named(env), named(flags));
+    return Object.freeze({ ...config, hardware: p, hardwareReason: resolved.reason });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
@@ -125,7 +141,7 @@ export const runCommand: Command = async (context) => {
   await agent.start();
   const metrics = config.metrics ? await startMetricsServer(config.metrics.host, config.metrics.port, () => renderMetrics(agent.status())) : null;
   if (metrics) log.info("metrics.serving", { url: `http://${config.metrics!.host}:${metrics.port}/metrics` });
-  log.info("agent.ready", { id: agent.identity.id, profile: config.profile, broker: config.broker });
+  log.info("agent.ready", { id: agent.identity.id, profile: config.profile, profileReason: config.hardwareReason, broker: config.broker });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info("agent.stopping", { signal });
