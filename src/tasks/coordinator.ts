@@ -40,6 +40,8 @@ interface Live {
   outcome: TaskOutcome | null;
   delivered: boolean;
   waiters: Array<(o: TaskOutcome) => void>;
+  /** True while it sits in the ready queue. */
+  queued: boolean;
 }
 
 /** Coordinator settings. */
@@ -72,6 +74,8 @@ export class Coordinator {
   readonly #attempts = new Map<string, Live>(); // attempt ID -> its task
   readonly #inflight = new Map<string, number>(); // peer -> attempts outstanding there
   readonly #finished: string[] = []; // finished task IDs, oldest first, to bound memory
+  readonly #active = new Set<Live>(); // unfinished tasks
+  readonly #ready: Live[][] = Array.from({ length: 10 }, () => []); // by priority: tasks wanting attempts, FIFO
   readonly counters = { submitted: 0, done: 0, failed: 0, retried: 0, late: 0, busy: 0 };
   #timer: unknown = null;
 
@@ -107,7 +111,7 @@ export class Coordinator {
     this.#tasks.set(spec.id, this.#live(entry));
     this.counters.submitted++;
     this.#o.log.info("task.submitted", { task: spec.id, kind: spec.kind, quorum: spec.quorum, priority: spec.priority });
-    this.#tick();
+    this.#pump();
     return spec.id;
   }
 
@@ -184,6 +188,8 @@ export class Coordinator {
       live.busyBackoffMs = Math.min(2_000, Math.max(50, live.busyBackoffMs * 2));
       live.nextTryAt = now + live.busyBackoffMs;
       this.#busyUntil.set(peer, now + 500);
+      this.#enqueue(live);
+      this.#pump();
       return;
     }
     const r = reply.body;
@@ -193,6 +199,7 @@ export class Coordinator {
       this.#speed.set(key, prev === undefined ? r.durationMs : 0.8 * prev + 0.2 * r.durationMs);
       live.votes.set(peer, r.output);
       this.#decide(live, peer);
+      this.#pump();
       return;
     }
     if (r.code === "unknown_kind") {
@@ -201,6 +208,7 @@ export class Coordinator {
     }
     this.#reputation(peer, "success"); // the peer did its job; the task itself failed
     this.#finish(live, { id: live.spec.id, state: "failed", reason: "task_error", detail: `${r.code}: ${r.error}` });
+    this.#pump();
   }
 
   readonly #busyUntil = new Map<string, number>();
@@ -236,6 +244,7 @@ export class Coordinator {
       return this.#finish(live, { id: live.spec.id, state: "failed", reason: live.votes.size > 0 ? "no_majority" : "retries_exhausted", detail: `${live.retries - 1} retries; last: ${why}` });
     }
     live.nextTryAt = this.#o.clock.now() + Math.min(5_000, 100 * 2 ** (live.retries - 1));
+    this.#enqueue(live);
     this.#o.log.info("task.retry", { task: live.spec.id, attempt: live.retries, reason: why });
   }
 
@@ -246,7 +255,7 @@ export class Coordinator {
 
   #tick(): void {
     const now = this.#o.clock.now();
-    for (const live of this.#tasks.values()) {
+    for (const live of this.#active) {
       if (live.outcome) continue;
       if (now > live.spec.deadline) {
         this.#finish(live, { id: live.spec.id, state: "failed", reason: "deadline", detail: `not done by ${new Date(live.spec.deadline).toISOString()}` });
@@ -259,13 +268,12 @@ export class Coordinator {
         this.#reputation(a.peer, lost ? "failure" : "timeout");
         this.#retry(live, lost ? `peer ${a.peer.slice(0, 8)} left the mesh` : `peer ${a.peer.slice(0, 8)} timed out`);
       }
-      if (live.outcome || now < live.nextTryAt) continue;
-      const wanted = live.spec.quorum - live.votes.size - live.attempts.size;
-      if (wanted > 0) this.#dispatch(live, wanted, now);
     }
+    this.#pump();
   }
 
-  #dispatch(live: Live, wanted: number, now: number): void {
+  /** Places up to `wanted` attempts of `live`; returns how many it placed. */
+  #dispatch(live: Live, wanted: number, now: number): number {
     const avoid = new Set([...live.tried, ...live.votes.keys(), ...[...live.attempts.values()].map((a) => a.peer)]);
     // A peer's queue as last reported, plus what this coordinator sent it since, so a burst of
     // placements spreads out instead of piling onto whoever looked idle in the last heartbeat.
@@ -280,8 +288,7 @@ export class Coordinator {
       if (!candidates.some((c) => c.kinds.includes(live.spec.kind))) {
         if (now - live.submittedAt > 10_000) this.#finish(live, { id: live.spec.id, state: "failed", reason: "no_capable_peer", detail: `no peer runs ${live.spec.kind}` });
       }
-      live.nextTryAt = now + 100;
-      return;
+      return 0;
     }
     live.placements.push(placement);
     if (live.placements.length > 20) live.placements.shift();
@@ -304,12 +311,14 @@ export class Coordinator {
         },
       );
     }
+    return placement.chosen.length;
   }
 
   #finish(live: Live, outcome: TaskOutcome): void {
     if (live.outcome) return;
     live.outcome = outcome;
     live.state = outcome.state;
+    this.#active.delete(live);
     for (const id of [...live.attempts.keys()]) this.#forget(live, id);
     // Keep at most 10,000 finished tasks in memory; older ones are answered from the journal.
     this.#finished.push(live.spec.id);
@@ -355,7 +364,7 @@ export class Coordinator {
   }
 
   #live(entry: JournalEntry): Live {
-    return {
+    const live: Live = {
       spec: entry.spec,
       origin: entry.origin,
       submittedAt: entry.submittedAt,
@@ -370,7 +379,52 @@ export class Coordinator {
       outcome: entry.outcome,
       delivered: entry.delivered,
       waiters: [],
+      queued: false,
     };
+    if (!entry.outcome) {
+      this.#active.add(live);
+      this.#enqueue(live);
+    }
+    return live;
+  }
+
+  /** Puts `live` in the ready queue of its priority (once). */
+  #enqueue(live: Live): void {
+    if (live.queued || live.outcome) return;
+    live.queued = true;
+    this.#ready[Math.max(0, Math.min(9, live.spec.priority))]!.push(live);
+  }
+
+  /**
+   * Places attempts for ready tasks, highest priority first and in submission order, until the
+   * mesh has no room: runs on submission, whenever a worker answers (room may have freed), and on
+   * the timer (for tasks waiting out a backoff).
+   */
+  #pump(): void {
+    const now = this.#o.clock.now();
+    let fruitless = 0;
+    for (let p = 9; p >= 0; p--) {
+      const bucket = this.#ready[p]!;
+      let keep = 0;
+      for (let i = 0; i < bucket.length; i++) {
+        const live = bucket[i]!;
+        const wanted = live.spec.quorum - live.votes.size - live.attempts.size;
+        if (live.outcome || wanted <= 0) {
+          live.queued = false;
+          continue;
+        }
+        if (fruitless < 8 && now >= live.nextTryAt) {
+          if (this.#dispatch(live, wanted, now) > 0) fruitless = 0;
+          else fruitless++;
+          if (live.spec.quorum - live.votes.size - live.attempts.size <= 0 || live.outcome) {
+            live.queued = false;
+            continue;
+          }
+        }
+        bucket[keep++] = live;
+      }
+      bucket.length = keep;
+    }
   }
 
   #entry(live: Live): JournalEntry {

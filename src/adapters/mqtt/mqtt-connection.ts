@@ -40,7 +40,9 @@ export const connectMqtt: Connect = async (options) => {
     client.once("close", () => fail(lastError?.message ?? "connection closed", lastError));
   });
   client.removeAllListeners("error");
-  client.on("error", () => {}); // errors after connect end in "close", reported through `closed`
+  client.on("error", (error) => {
+    lastError = error; // errors after connect end in "close", reported through `closed`
+  });
   const closed = new Promise<string>((resolve) => client.once("close", () => resolve(lastError?.message ?? "connection closed")));
   let handler: (m: { topic: string; payload: Uint8Array; retain: boolean }) => void = () => {};
   client.on("message", (topic, payload, packet) => {
@@ -48,11 +50,14 @@ export const connectMqtt: Connect = async (options) => {
   });
   const connection: BrokerConnection = {
     publish: (topic, payload, { qos, retain = false }) =>
-      new Promise((resolve, reject) =>
+      new Promise((resolve, reject) => {
+        // Once the connection is down MQTT.js would queue the message for a reconnect that never
+        // comes (or throw from its closed store): the promise would never settle.
+        if (!client.connected) return reject(new Error(`not connected to ${options.url}`));
         client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos, retain }, (error) =>
           error ? reject(error) : resolve(),
-        ),
-      ),
+        );
+      }),
     subscribe: (filters, qos) =>
       new Promise((resolve, reject) =>
         client.subscribe(filters, { qos }, (error, granted) => {
