@@ -185,6 +185,7 @@ export class Agent {
       executor: runsTasks ? this.#adapters.executor!({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null,
       concurrency: config.concurrency,
       power: config.hardware?.power ?? null,
+      measuredWatts: () => this.#device?.readings.power?.totalWatts ?? null,
       maxTemp: config.hardware?.thermal.maxC ?? null,
       accepting: () => this.#device?.accepting() ?? true,
       ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),

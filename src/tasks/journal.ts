@@ -23,6 +23,7 @@ export class TaskJournal {
   readonly #files: Files;
   readonly #dir: string;
   readonly #keepMs: number;
+  #dirReady: Promise<void> | null = null;
 
   constructor(files: Files, dataDir: string, keepMs = 24 * 3600_000) {
     this.#files = files;
@@ -32,7 +33,7 @@ export class TaskJournal {
 
   /** Writes `entry` (creating the directory on first use). */
   async write(entry: JournalEntry): Promise<void> {
-    await this.#files.mkdirp(this.#dir, 0o700);
+    await (this.#dirReady ??= this.#files.mkdirp(this.#dir, 0o700));
     await this.#files.writeFileAtomic(this.#path(entry.spec.id), encodeCbor({ ...entry, spec: { ...entry.spec, deadline: BigInt(entry.spec.deadline) }, submittedAt: BigInt(entry.submittedAt) }), 0o600);
   }
 

@@ -17,6 +17,8 @@ export interface TaskCaps {
   e2e: boolean;
   accepting: boolean;
   power: { idleWatts: number; busyWatts: number } | null;
+  /** Watts the board measures now (power rails), where it reports them; null otherwise. */
+  measuredWatts: number | null;
   maxTemp: number | null;
 }
 
@@ -32,6 +34,8 @@ export interface TaskServiceOptions {
   /** Tasks allowed to wait beyond the running ones (default 4 × concurrency). */
   capacity?: number;
   power?: { idleWatts: number; busyWatts: number } | null;
+  /** Measured board power, watts, when the device reports it. */
+  measuredWatts?: () => number | null;
   maxTemp?: number | null;
   accepting?: () => boolean;
   faults?: WorkerFaults;
@@ -119,6 +123,7 @@ export class TaskService {
       e2e: true,
       accepting: this.#o.accepting?.() ?? true,
       power: this.#o.power ?? null,
+      measuredWatts: this.#o.measuredWatts?.() ?? null,
       maxTemp: this.#o.maxTemp ?? null,
     };
   }
@@ -184,7 +189,8 @@ export class TaskService {
       temp,
       maxTemp: caps?.maxTemp ?? null,
       battery: null,
-      power: caps?.power ?? null,
+      // Measured watts, where the board reports them, stand in for the profile's busy figure.
+      power: typeof caps?.measuredWatts === "number" && caps.power ? { ...caps.power, busyWatts: Math.max(caps.measuredWatts, caps.power.idleWatts) } : caps?.power ?? null,
       speedMs: null,
       reputation: this.reputation.score(id),
       eligible: this.reputation.eligible(id),

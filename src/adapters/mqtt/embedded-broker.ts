@@ -84,6 +84,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   });
   const sockets = new Set<Socket>();
   const onConnection = (socket: Socket) => {
+    // Small request/answer messages: without this, Nagle's algorithm and delayed ACKs hold each
+    // one back for up to 40 ms.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     aedes.handle(socket);

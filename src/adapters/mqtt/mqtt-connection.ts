@@ -39,6 +39,7 @@ export const connectMqtt: Connect = async (options) => {
     client.once("error", (error) => fail(error.message, error));
     client.once("close", () => fail(lastError?.message ?? "connection closed", lastError));
   });
+  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true); // see embedded-broker.ts
   client.removeAllListeners("error");
   client.on("error", (error) => {
     lastError = error; // errors after connect end in "close", reported through `closed`
