@@ -4,8 +4,7 @@ import { main } from "./main.ts";
 
 /**
  * The program entry: runs the CLI on the process's arguments and exits with its code. No top-level
- * await: the single executables embed this entry bundled as CommonJS (Node 24's SEA main script
- * cannot be an ES module), and CommonJS has none.
+ * await, so the module also loads where that is unavailable (`require(esm)`, a CommonJS bundle).
  */
 const deno = (globalThis as { Deno?: { args: string[]; exit(code: number): never } }).Deno;
 const argv = deno ? deno.args : globalThis.process.argv.slice(2);

@@ -211,6 +211,7 @@ export class MeshNode {
           this.#connection = null;
           await this.#within(1_000, connection.publish(this.topics.presence(this.id), new Uint8Array(0), { qos: 1, retain: true }));
           await connection.close();
+          this.#setState({ connected: false, url, since: this.#o.runtime.clock.now(), reason: "stopped" });
           break;
         }
         backoff = 100;
