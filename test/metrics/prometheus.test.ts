@@ -14,6 +14,8 @@ function status(overrides: Partial<Status> = {}): Status {
     version: "0.1.0",
     runtime: "node 20.20.2",
     uptimeMs: 12_345,
+    profileReason: "detected: test",
+    device: { battery: null, powerWatts: 7.5, thermalZones: 2, limits: { accepting: false, reason: "temperature 80 °C reached 75 °C" } },
     resources: { load: 0.25, freeMem: 1_000_000, temp: 51.5, queue: 2 },
     broker: { mode: "auto", hosting: { url: "mqtt://127.0.0.1:1883", clients: 3, refusals: { connect: 1, publish: 0, subscribe: 2 } }, connection: { connected: true, url: "mqtt://127.0.0.1:1883", since: 0 } },
     peers: [{ health: "alive" }, { health: "gone" }] as Status["peers"],
@@ -44,6 +46,8 @@ test("metrics carry identity, resources, peers, broker, messages and refusals", 
   assert.match(text, /^p2p_agent_tasks\{state="done"\} 40$/m);
   assert.match(text, /^p2p_agent_task_events_total\{side="coordinator",event="retried"\} 5$/m);
   assert.match(text, /^p2p_agent_task_events_total\{side="worker",event="busy"\} 7$/m);
+  assert.match(text, /^p2p_agent_power_watts 7\.5$/m);
+  assert.match(text, /^p2p_agent_accepting_work 0$/m);
   assert.match(text, /^p2p_agent_peer_reputation\{peer="c{52}"\} 0\.67$/m);
 });
 
@@ -57,7 +61,7 @@ test("unknown temperature and no hosted broker leave those series out", () => {
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 
 test("promtool check metrics accepts the output", { skip: promtool ? false : "promtool not installed (Debian package prometheus)" }, () => {
-  for (const s of [status(), status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null }, counters: null, refusals: null, tasks: null, reputation: {} })]) {
+  for (const s of [status(), status({ resources: { load: 0, freeMem: 0, temp: null, queue: 0 }, broker: { mode: "embedded", hosting: null, connection: null }, counters: null, refusals: null, tasks: null, reputation: {}, device: null })]) {
     const r = spawnSync("promtool", ["check", "metrics"], { input: renderMetrics(s) });
     assert.equal(r.status, 0, `promtool: ${r.stdout}${r.stderr}`);
   }
