@@ -137,12 +137,8 @@ export const runCommand: Command = async (context) => {
   const config = await loadConfig(context);
   const json = !globalThis.process?.stderr?.isTTY;
   const log = createLogger({ level: config.logLevel, json, write: (line) => context.output.err(line) });
-  const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n)), log);
-  await agent.start();
-  const metrics = config.metrics ? await startMetricsServer(config.metrics.host, config.metrics.port, () => renderMetrics(agent.status())) : null;
-  if (metrics) log.info("metrics.serving", { url: `http://${config.metrics!.host}:${metrics.port}/metrics` });
-  log.info("agent.ready", { id: agent.identity.id, profile: config.profile, profileReason: config.hardwareReason, broker: config.broker });
-  await new Promise<void>((resolve) => {
+  // Signal handlers go in before anything starts, so a SIGTERM at any point stops cleanly.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info("agent.stopping", { signal });
       resolve();
@@ -150,6 +146,17 @@ export const runCommand: Command = async (context) => {
     globalThis.process.once("SIGINT", () => stop("SIGINT"));
     globalThis.process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n)), log);
+  try {
+    await agent.start();
+  } catch (error) {
+    await agent.stop(); // release whatever started (control socket, broker, mDNS) before reporting
+    throw error;
+  }
+  const metrics = config.metrics ? await startMetricsServer(config.metrics.host, config.metrics.port, () => renderMetrics(agent.status())) : null;
+  if (metrics) log.info("metrics.serving", { url: `http://${config.metrics!.host}:${metrics.port}/metrics` });
+  log.info("agent.ready", { id: agent.identity.id, profile: config.profile, profileReason: config.hardwareReason, broker: config.broker });
+  await stopped;
   await metrics?.close();
   await agent.stop();
   log.info("agent.stopped");

