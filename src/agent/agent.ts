@@ -156,7 +156,12 @@ export class Agent {
       this.#locator.start();
     }
     const locator = this.#locator;
+    // A host with a TLS listener trusts its own certificate for its own connection (self-signed
+    // is the common case on a LAN); --tls-ca names what to trust otherwise.
+    const caFile = config.tlsCa ?? config.tls?.certFile ?? null;
+    const ca = caFile ? await runtime.files.readFile(caFile) : null;
     const node = new MeshNode({
+      ...(ca ? { tls: { ca } } : {}),
       runtime,
       identity,
       meshId: membership.meshId,

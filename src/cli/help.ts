@@ -47,6 +47,9 @@ Options (each also settable in --config FILE, a JSON object with the names in br
   --heartbeat-ms N       heartbeat interval (default 2000) [heartbeatMs]
   --log-level LEVEL      debug, info (default), warn, error [logLevel]
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics [metrics]
+  --tls-cert FILE --tls-key FILE
+                         the embedded broker listens with TLS (mqtts://) [tls: {certFile, keyFile}]
+  --tls-ca FILE          PEM to trust when connecting to an mqtts:// broker [tlsCa]
 Environment: P2P_AGENT_PROFILE, P2P_AGENT_MESH, P2P_AGENT_BROKER, P2P_AGENT_LISTEN,
 P2P_AGENT_LOG_LEVEL (flags win over them, they win over the config file).`,
   status: `Usage: agent status [--json] [--watch [--interval SECONDS]] [--peer ID]

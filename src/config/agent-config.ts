@@ -29,6 +29,8 @@ export interface AgentConfig {
   readonly metrics: { readonly host: string; readonly port: number } | null;
   /** PEM files for the embedded broker's TLS listener. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** PEM file of a CA (or the self-signed certificate) to trust when connecting to an `mqtts://` broker. */
+  readonly tlsCa: string | null;
   /** The hardware profile in force (power model, thermal and battery limits, inference settings), once resolved. */
   readonly hardware?: Profile;
   /** Why that profile (detected, named, or a file). */
@@ -63,6 +65,7 @@ export const DEFAULTS = {
   logLevel: "info",
   metrics: null,
   tls: null,
+  tlsCa: null,
 } as const;
 
 const ROLES = new Set(["processing", "vector", "storage", "coordinator", "gateway"]);
@@ -124,6 +127,8 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     throw new ConfigError("tls", "expected {certFile, keyFile} paths to PEM files");
   }
   const metrics = merged.metrics === null ? null : parseHostPort("metrics", String(merged.metrics));
+  const tlsCa = merged.tlsCa;
+  if (tlsCa !== null && (typeof tlsCa !== "string" || tlsCa === "")) throw new ConfigError("tlsCa", `expected a path to a PEM file, got ${JSON.stringify(tlsCa)}`);
   const iface = merged.mdnsInterface;
   if (iface !== null && typeof iface !== "string") throw new ConfigError("mdnsInterface", `expected an address, got ${JSON.stringify(iface)}`);
   return Object.freeze({
@@ -143,5 +148,6 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     logLevel: str("logLevel", /^(debug|info|warn|error)$/) as AgentConfig["logLevel"],
     metrics: metrics === null ? null : Object.freeze(metrics),
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
+    tlsCa: tlsCa as string | null,
   });
 }

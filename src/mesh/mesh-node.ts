@@ -34,6 +34,8 @@ export interface MeshNodeOptions {
   flood?: { rate: number; burst: number };
   /** Re-send unacknowledged direct messages this often, ms (default 2,000). */
   resendMs?: number;
+  /** For `mqtts://` brokers: a PEM CA to trust (e.g. the mesh's self-signed certificate). */
+  tls?: { ca?: Uint8Array };
   /** Called when the broker connection comes up or goes down. */
   onConnection?: (state: ConnectionState) => void;
 }
@@ -253,6 +255,7 @@ export class MeshNode {
       username: this.id,
       password,
       will: { topic: this.topics.presence(this.id), payload: new Uint8Array(0), qos: 1, retain: true },
+      ...(this.#o.tls ? { tls: this.#o.tls } : {}),
     });
     connection.onMessage((m) => void this.#inbound.accept(m));
     try {

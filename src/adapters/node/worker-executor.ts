@@ -98,7 +98,13 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Executor {
   return {
     kinds: Object.keys({ ...BUILTIN_KINDS, ...(options.faults ? FAULT_KINDS : {}) }),
     async run(job) {
-      const slot = await acquire();
+      let slot: Slot;
+      try {
+        slot = await acquire();
+      } catch (error) {
+        // Closed while the job waited for a slot: a result like any failure, never a rejection.
+        return { ok: false, code: "crashed", error: (error as Error).message, durationMs: 0 };
+      }
       try {
         return await runOn(slot, job);
       } finally {

@@ -31,6 +31,9 @@ export const RUN_FLAGS = {
   concurrency: "string",
   "log-level": "string",
   metrics: "string",
+  "tls-cert": "string",
+  "tls-key": "string",
+  "tls-ca": "string",
 } as const;
 
 /** Environment variables `agent run` reads, and the setting each fills. */
@@ -41,6 +44,15 @@ export const RUN_ENV: Record<string, string> = {
   P2P_AGENT_LISTEN: "listen",
   P2P_AGENT_LOG_LEVEL: "logLevel",
 };
+
+/** `--tls-cert` and `--tls-key` together, or neither. */
+function tlsFlags(args: CommandContext["args"]): { certFile: string; keyFile: string } | undefined {
+  const certFile = stringFlag(args, "tls-cert");
+  const keyFile = stringFlag(args, "tls-key");
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError("--tls-cert and --tls-key go together");
+  return { certFile, keyFile };
+}
 
 /**
  * The agent's config as `agent run` builds it from a parsed command line: the `--config` file, the
@@ -83,6 +95,8 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
     concurrency: stringFlag(args, "concurrency") === undefined ? undefined : Number(stringFlag(args, "concurrency")),
     logLevel: stringFlag(args, "log-level"),
     metrics: stringFlag(args, "metrics"),
+    tls: tlsFlags(args),
+    tlsCa: stringFlag(args, "tls-ca"),
   };
   // The profile comes first: it sets defaults (concurrency, memory, heartbeat, roles, broker rank)
   // that the config file, the environment and the flags may each override.
