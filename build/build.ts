@@ -3,6 +3,7 @@
 //   2. sea blob    Node NODE_VERSION (x64) → dist/sea/agent.blob: the loader build/sea-main.ts
 //                  (CommonJS) as main script, dist/agent.mjs and the other files as assets
 //   3. inject      the one blob → dist/agent-linux-x64 and dist/agent-linux-arm64
+//   (and, after the bundle, the shipped ONNX models → dist/models/<sha256>.onnx, docs/models.md)
 // Usage: node --import tsx build/build.ts [--bundle-only]
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { BUNDLE_BUDGET_BYTES, ROOT, bundle, checkBudget } from "./bundle.ts";
 import { ARCHES, NODE_VERSION, nodeBinary, type Arch } from "./node-runtime.ts";
 import { bundleAssetKey, injectBlob, makeSeaBlob, seaAssets, seaConfig } from "./sea.ts";
+import { makeModels, type MadeModel } from "../scripts/make-models.ts";
 
 /** Options of `buildAll`; every field has a default. */
 export interface BuildOptions {
@@ -27,6 +29,8 @@ export interface BuildOptions {
 export interface BuildReport {
   bundle: { path: string; bytes: number; budget: number; externals: string[] };
   executables: Partial<Record<Arch, { path: string; bytes: number }>>;
+  /** The shipped ONNX models, written to `<outDir>/models/` (see docs/models.md). */
+  models: MadeModel[];
   nodeVersion: string;
   milliseconds: number;
 }
@@ -77,8 +81,9 @@ export async function buildExecutable(outDir: string, arch: Arch, blob: string):
 }
 
 /**
- * Runs the build: the bundle, then (unless `sea: false`) the blob and one executable per
- * architecture, injected in parallel. Throws on the first failure, naming the step.
+ * Runs the build: the bundle and the shipped ONNX models (`<outDir>/models/`), then (unless
+ * `sea: false`) the blob and one executable per architecture, injected in parallel. Throws on the
+ * first failure, naming the step.
  */
 export async function buildAll(options: BuildOptions = {}): Promise<BuildReport> {
   const started = Date.now();
@@ -94,7 +99,9 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuildReport>
   };
   const built = await timed("bundle", () => buildBundle(outDir));
   log(`build: ${built.path} ${mb(built.bytes)} (budget ${mb(built.budget)})`);
-  const report: BuildReport = { bundle: built, executables: {}, nodeVersion: NODE_VERSION, milliseconds: 0 };
+  const models = await timed("models", () => makeModels(join(outDir, "models")));
+  for (const m of models) log(`build: ${join(outDir, "models", m.file)} ${m.name} (${mb(m.bytes)})`);
+  const report: BuildReport = { bundle: built, executables: {}, models, nodeVersion: NODE_VERSION, milliseconds: 0 };
   if (options.sea !== false) {
     const arches = options.arches ?? ARCHES;
     // Fetch the runtimes first (cached after the first build), one download at a time.

@@ -6,6 +6,11 @@ import { parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from "./args.ts
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Writes raw text (no newline) to stderr for a status line that updates in place; present only
+   * when both stdout and stderr are terminals, so piped or redirected output never gets any.
+   */
+  status?(text: string): void;
 }
 
 /** Flags every command accepts. */

@@ -14,6 +14,8 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === "task-wo
 else void main(argv, {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  // A status line (`submit --wait` progress) only when a person watches both streams.
+  ...(globalThis.process.stdout.isTTY && globalThis.process.stderr.isTTY ? { status: (text: string) => void globalThis.process.stderr.write(text) } : {}),
 }).then((code) => {
   if (deno) deno.exit(code);
   else globalThis.process.exitCode = code;

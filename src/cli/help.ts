@@ -12,6 +12,7 @@ Commands:
   tasks          tasks the running agent coordinates (--json)
   explain ID     why a task went where it went
   profiles       the hardware profiles, and which one this device detects as
+  bench          this device's own figures: signatures, envelopes, task jobs per second
   id             print this agent's ID, creating the identity if absent
   invite         (mesh owner) invite an agent, or make credentials for a sensor
   join TOKEN     join the mesh an invitation names
@@ -77,7 +78,8 @@ they can. --quorum K runs it on K peers and takes the majority. --private encryp
 task ID; with --wait, prints the output and exits 1 if the task failed. --split cuts a list
 input into parts sized to each capable peer (kinds sum, echo), runs them in parallel and merges
 the results in order. --workflow FILE runs a dependency graph of steps (docs/tasks.md);
-both wait for the result.`,
+both wait for the result. While waiting on a terminal (not with --json), a status line on
+stderr shows the task's state and the time elapsed.`,
   tasks: `Usage: agent tasks [--json]
 
 The tasks the running agent coordinates, most recent first: ID, kind, state, workers, retries.`,
@@ -91,6 +93,12 @@ Lists the shipped hardware profiles (tasks at once, memory per task, inference p
 model, thermal stop/resume, roles, broker rank) and marks the one --profile auto picks here, with
 the reason (docs/profiles.md). --profile also takes jetson or pi (detection within that family)
 or a path to your own .json profile.`,
+  bench: `Usage: agent bench [--seconds N] [--json]
+
+A quick self-test of this device, measured on the spot (no agent needs to run): Ed25519
+signatures and verifications per second on the runtime's fastest path, signed envelopes built
+and opened per second, and echo jobs per second through the task worker threads (one per core).
+Each figure takes about --seconds N (default 1, at most 60). --json prints one JSON object.`,
   id: `Usage: agent id [--data-dir DIR]
 
 Prints this agent's ID: its Ed25519 public key in lower-case base32 (52 characters).

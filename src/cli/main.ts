@@ -4,6 +4,7 @@ import { IdentityError } from "../identity/identity.ts";
 import { MembershipError } from "../mesh/membership.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { UsageError, type FlagSpec } from "./args.ts";
+import { BENCH_FLAGS, benchCommand } from "./commands/bench.ts";
 import { idCommand } from "./commands/id.ts";
 import { INVITE_FLAGS, inviteCommand } from "./commands/invite.ts";
 import { joinCommand } from "./commands/join.ts";
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   tasks: { run: tasksCommand, flags: { json: "boolean" } },
   explain: { run: explainCommand, flags: { json: "boolean" } },
   profiles: { run: profilesCommand, flags: { json: "boolean" } },
+  bench: { run: benchCommand, flags: BENCH_FLAGS },
 };
 
 /**

@@ -77,7 +77,11 @@ export class Coordinator {
   readonly #active = new Set<Live>(); // unfinished tasks
   readonly #ready: Live[][] = Array.from({ length: 10 }, () => []); // by priority: tasks wanting attempts, FIFO
   readonly counters = { submitted: 0, done: 0, failed: 0, retried: 0, late: 0, busy: 0 };
+  readonly #submitting = new Map<string, Promise<string>>(); // IDs between the known-check and the journal write
   #timer: unknown = null;
+  #startedAt = 0;
+  /** Resumed outcomes still owed to a remote requester: sent on the first tick, once the mesh node runs. */
+  #undelivered: Live[] = [];
 
   constructor(options: CoordinatorOptions) {
     this.#o = { maxRetries: 5, defaultTimeoutMs: 30_000, ...options };
@@ -86,11 +90,12 @@ export class Coordinator {
   /** Resumes journaled tasks without an outcome and starts the timer. */
   async start(): Promise<void> {
     if (this.#timer !== null) return;
+    this.#startedAt = this.#o.clock.now();
     for (const entry of await this.#o.journal.load(this.#o.clock.now())) {
       const live = this.#live(entry);
       this.#tasks.set(entry.spec.id, live);
       if (!entry.outcome) this.#o.log.info("task.resumed", { task: entry.spec.id, kind: entry.spec.kind });
-      else if (!entry.delivered && entry.origin !== "local") void this.#deliver(live);
+      else if (!entry.delivered && entry.origin !== "local") this.#undelivered.push(live);
     }
     this.#timer = this.#o.timers.setInterval(() => this.#tick(), 100);
   }
@@ -105,14 +110,26 @@ export class Coordinator {
   async submit(raw: Partial<TaskSpec> & { kind: string }, origin = "local"): Promise<string> {
     const now = this.#o.clock.now();
     const spec = normalizeSpec(raw, now, () => toHex(this.#o.random(8)));
-    if (this.#tasks.has(spec.id) || (await this.#o.journal.read(spec.id))) return spec.id;
-    const entry: JournalEntry = { spec, origin, submittedAt: now, outcome: null, delivered: false };
-    await this.#o.journal.write(entry);
-    this.#tasks.set(spec.id, this.#live(entry));
-    this.counters.submitted++;
-    this.#o.log.info("task.submitted", { task: spec.id, kind: spec.kind, quorum: spec.quorum, priority: spec.priority });
-    this.#pump();
-    return spec.id;
+    if (this.#tasks.has(spec.id)) return spec.id;
+    // A second submission of an ID still being journaled waits for the first instead of running it again.
+    const inFlight = this.#submitting.get(spec.id);
+    if (inFlight) return inFlight;
+    const submitting = (async () => {
+      if (await this.#o.journal.read(spec.id)) return spec.id;
+      const entry: JournalEntry = { spec, origin, submittedAt: now, outcome: null, delivered: false };
+      await this.#o.journal.write(entry);
+      this.#tasks.set(spec.id, this.#live(entry));
+      this.counters.submitted++;
+      this.#o.log.info("task.submitted", { task: spec.id, kind: spec.kind, quorum: spec.quorum, priority: spec.priority });
+      this.#pump();
+      return spec.id;
+    })();
+    this.#submitting.set(spec.id, submitting);
+    try {
+      return await submitting;
+    } finally {
+      this.#submitting.delete(spec.id);
+    }
   }
 
   /** The outcome of task `id` once finished; marks it delivered. Rejects for an unknown ID. */
@@ -257,6 +274,7 @@ export class Coordinator {
 
   #tick(): void {
     const now = this.#o.clock.now();
+    for (const live of this.#undelivered.splice(0)) void this.#deliver(live);
     for (const live of this.#active) {
       if (live.outcome) continue;
       if (now > live.spec.deadline) {
@@ -285,10 +303,20 @@ export class Coordinator {
       speedMs: this.speed(c.id, live.spec.kind),
       busyUntil: Math.max(c.busyUntil, this.busyUntil(c.id)),
     }));
-    const placement = place(candidates, live.spec, wanted, avoid, now);
+    let placement = place(candidates, live.spec, wanted, avoid, now);
+    if (placement.chosen.length === 0 && live.tried.size > 0) {
+      // Every capable peer was tried: a retry may go back to one that failed before (never to
+      // one that voted or runs this task now), rather than wait idle for the deadline.
+      const again = place(candidates, live.spec, wanted, new Set([...live.votes.keys(), ...[...live.attempts.values()].map((a) => a.peer)]), now);
+      if (again.chosen.length > 0) {
+        live.tried.clear();
+        placement = again;
+      }
+    }
     if (placement.chosen.length === 0) {
       if (!candidates.some((c) => c.kinds.includes(live.spec.kind))) {
-        if (now - live.submittedAt > 10_000) this.#finish(live, { id: live.spec.id, state: "failed", reason: "no_capable_peer", detail: `no peer runs ${live.spec.kind}` });
+        // 10 s of grace, counted from this start too: a resumed task waits for workers to reconnect.
+        if (now - Math.max(live.submittedAt, this.#startedAt) > 10_000) this.#finish(live, { id: live.spec.id, state: "failed", reason: "no_capable_peer", detail: `no peer runs ${live.spec.kind}` });
       }
       return 0;
     }
@@ -410,7 +438,7 @@ export class Coordinator {
       let keep = 0;
       for (let i = 0; i < bucket.length; i++) {
         const live = bucket[i]!;
-        const wanted = live.spec.quorum - live.votes.size - live.attempts.size;
+        const wanted = this.#wanted(live);
         if (live.outcome || wanted <= 0) {
           live.queued = false;
           continue;
@@ -418,7 +446,7 @@ export class Coordinator {
         if (fruitless < 8 && now >= live.nextTryAt) {
           if (this.#dispatch(live, wanted, now) > 0) fruitless = 0;
           else fruitless++;
-          if (live.spec.quorum - live.votes.size - live.attempts.size <= 0 || live.outcome) {
+          if (this.#wanted(live) <= 0 || live.outcome) {
             live.queued = false;
             continue;
           }
@@ -427,6 +455,12 @@ export class Coordinator {
       }
       bucket.length = keep;
     }
+  }
+
+  /** Attempts `live` still needs placed: up to its quorum, or one more when k votes found no majority. */
+  #wanted(live: Live): number {
+    if (live.votes.size >= live.spec.quorum) return live.attempts.size === 0 ? 1 : 0;
+    return live.spec.quorum - live.votes.size - live.attempts.size;
   }
 
   #entry(live: Live): JournalEntry {

@@ -89,7 +89,16 @@ export class TaskService {
       const spec = (m.body as { spec?: Partial<TaskSpec> & { kind: string } } | null)?.spec;
       if (!spec) return;
       try {
-        await this.coordinator.submit(spec, m.senderId);
+        const id = await this.coordinator.submit(spec, m.senderId);
+        // A new task is answered when it finishes. A known ID is not run again, but whoever asks
+        // gets its outcome (now, or when it comes) unless that is already bound for them.
+        const view = this.coordinator.view(id);
+        if (!view || view.origin !== m.senderId || view.outcome !== null) {
+          void this.coordinator
+            .wait(id)
+            .then((outcome) => node.send(m.senderId, "task.done", { outcome }, { taskId: id }))
+            .catch(() => {}); // the requester left: it asks again when it is back
+        }
       } catch (error) {
         const id = typeof spec.id === "string" ? spec.id : "";
         await node.send(m.senderId, "task.done", { outcome: { id, state: "failed", reason: "cancelled", detail: (error as Error).message } });
@@ -161,6 +170,7 @@ export class TaskService {
     this.coordinator.stop();
     if (this.#saveTimer !== null) this.#o.runtime.timers.clearTimeout(this.#saveTimer);
     await this.#saveReputation();
+    this.worker?.stop(); // work cut short by the close below is handed back as busy, not failed
     await this.#o.executor?.close();
   }
 

@@ -36,6 +36,7 @@ export class WorkerService {
   readonly #faults: WorkerFaults;
   readonly concurrency: number;
   readonly capacity: number;
+  #stopping = false;
 
   constructor(options: { executor: Executor; concurrency: number; capacity: number; log: Logger; accepting?: () => boolean; faults?: WorkerFaults }) {
     this.#executor = options.executor;
@@ -51,12 +52,27 @@ export class WorkerService {
     return this.#executor.kinds;
   }
 
+  /**
+   * Stops taking work before the executor closes: new requests, and jobs the closing executor
+   * ends as `crashed`, are answered busy, so their coordinator places them elsewhere instead of
+   * failing a task that did nothing wrong.
+   */
+  stop(): void {
+    this.#stopping = true;
+  }
+
   /** Takes a run request; `reply` is called once with busy, or later with the result. */
   accept(request: RunRequest, reply: (answer: RunReply) => void): void {
+    const busy = () => {
+      this.counters.busy++;
+      reply({ type: "task.busy", body: { attempt: request.attempt, queue: this.queue.length } });
+    };
+    if (this.#stopping) return busy();
     const queued = this.queue.offer({
       priority: request.priority,
       run: async () => {
         const result = await this.#executor.run({ kind: request.kind, input: request.input, params: request.params, timeoutMs: request.timeoutMs });
+        if (!result.ok && result.code === "crashed" && this.#stopping) return busy();
         if (result.ok) {
           this.counters.succeeded++;
           const output = this.#faults.lie ? { wrong: true, was: typeof result.output } : result.output;
@@ -69,9 +85,6 @@ export class WorkerService {
       },
     });
     if (queued) this.counters.accepted++;
-    else {
-      this.counters.busy++;
-      reply({ type: "task.busy", body: { attempt: request.attempt, queue: this.queue.length } });
-    }
+    else busy();
   }
 }

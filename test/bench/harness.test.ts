@@ -147,3 +147,29 @@ test("parseBenchArgs: --quick, --out and the BENCH_ variables", () => {
   assert.throws(() => parseBenchArgs(["--fast"], {}), TypeError);
   assert.throws(() => parseBenchArgs(["--out"], {}), TypeError);
 });
+
+test("rows in ms or MB get a Unit column and ratios within one unit; a suite of rates keeps its table", async () => {
+  const timed: BenchSuite = {
+    id: "timed",
+    title: "Timed group",
+    about: "Start-up figures.",
+    async run(bench) {
+      bench.record({ name: "ready", unit: "ms", opsPerSec: 150, min: 120, max: 300, baseline: "bare" });
+      bench.record({ name: "bare", unit: "ms", opsPerSec: 50 });
+      bench.record({ name: "rss", unit: "MB", opsPerSec: 74.2, baseline: "bare", note: "a ratio across units is never made" });
+    },
+  };
+  const rates: BenchSuite = { id: "rates", title: "Rates", about: "A rate.", run: async (bench) => bench.record({ name: "op", opsPerSec: 1000 }) };
+  const lines: string[] = [];
+  const report = await runSuites([timed, rates], { timing: TINY, machine: describeMachine(), log: (l) => lines.push(l) });
+  const [ready, , rss] = report.suites[0]!.rows;
+  assert.equal(ready!.ratio, 3);
+  assert.equal(rss!.ratio, undefined);
+  assert.ok(lines.includes("  ready: 150 ms") && lines.includes("  rss: 74.2 MB") && lines.includes("  op: 1,000 /s"), lines.join("\n"));
+  const md = renderReport(report);
+  assert.match(md, /^\| Benchmark \| Median \| Unit \| min – max \| Baseline \| Ratio \| Note \|$/m);
+  assert.match(md, /^\| ready \| 150 \| ms \| 120 – 300 \| bare \| 3\.00× \|  \|$/m);
+  assert.match(md, /^\| rss \| 74\.2 \| MB \|  \| bare \|  \| a ratio across units is never made \|$/m);
+  assert.match(md, /^\| op \| 1,000 \|  \|  \|  \|  \|$/m, "the rates table has no Unit column");
+  assert.match(md, /A table with a Unit column/);
+});

@@ -80,6 +80,13 @@ function methodologySection(report: RunReport): string[] {
       "by the CPU time the whole process used in those rounds (median over rounds): other jobs on the " +
       "machine take wall-clock time from a benchmark but not CPU time, so this column moves less with " +
       "them, while a gap between it and ops/s shows time lost to them.",
+    ...(report.suites.some((s) => s.rows.some((r) => (r.unit ?? "/s") !== "/s"))
+      ? [
+          "",
+          "A table with a Unit column holds other figures (milliseconds, megabytes), measured as its suite " +
+            "describes; there a ratio is the row's figure divided by its baseline's, so above 1× means slower or bigger.",
+        ]
+      : []),
     ...(report.quick
       ? ["", "**This was a `--quick` run** (short rounds, small fixtures): the figures are only a smoke test."]
       : []),
@@ -87,21 +94,24 @@ function methodologySection(report: RunReport): string[] {
   ];
 }
 
-function rowLine(row: Row, withCpu: boolean): string {
+function rowLine(row: Row, withCpu: boolean, withUnit: boolean): string {
   const range = row.min !== undefined && row.max !== undefined ? `${formatRate(row.min)} – ${formatRate(row.max)}` : "";
   const cpu = withCpu ? ` ${row.opsPerCpuSec !== undefined ? formatRate(row.opsPerCpuSec) : ""} |` : "";
+  const unit = withUnit ? ` ${row.unit ?? "/s"} |` : "";
   const ratio = row.ratio !== undefined ? formatRatio(row.ratio) : "";
-  return `| ${cell(row.name)} | ${formatRate(row.opsPerSec)} | ${range} |${cpu} ${cell(row.baseline ?? "")} | ${ratio} | ${cell(row.note ?? "")} |`;
+  return `| ${cell(row.name)} | ${formatRate(row.opsPerSec)} |${unit} ${range} |${cpu} ${cell(row.baseline ?? "")} | ${ratio} | ${cell(row.note ?? "")} |`;
 }
 
 function suiteSection(suite: SuiteResult): string[] {
   const lines = [`## ${suite.title}`, "", suite.about, ""];
   if (suite.rows.length > 0) {
     const withCpu = suite.rows.some((r) => r.opsPerCpuSec !== undefined);
+    // A suite of rates keeps the "ops/s" heading; one with other units (ms, MB) gets a unit column.
+    const withUnit = suite.rows.some((r) => (r.unit ?? "/s") !== "/s");
     lines.push(
-      `| Benchmark | ops/s (median) | min – max |${withCpu ? " ops per CPU-s |" : ""} Baseline | Ratio | Note |`,
-      `| --- | ---: | ---: |${withCpu ? " ---: |" : ""} --- | ---: | --- |`,
-      ...suite.rows.map((row) => rowLine(row, withCpu)),
+      `| Benchmark | ${withUnit ? "Median | Unit" : "ops/s (median)"} | min – max |${withCpu ? " ops per CPU-s |" : ""} Baseline | Ratio | Note |`,
+      `| --- | ---: |${withUnit ? " --- |" : ""} ---: |${withCpu ? " ---: |" : ""} --- | ---: | --- |`,
+      ...suite.rows.map((row) => rowLine(row, withCpu, withUnit)),
       "",
     );
   }

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { cryptoSuite } from "./crypto.bench.ts";
 import { envelopeSuite } from "./envelope.bench.ts";
 import { meshSuite } from "./mesh.bench.ts";
+import { startupSuite } from "./startup.bench.ts";
 import { tasksSuite } from "./tasks.bench.ts";
 import { FULL_TIMING, QUICK_TIMING } from "./harness.ts";
 import { describeMachine, gitCommit } from "./machine.ts";
@@ -21,7 +22,7 @@ import { runSuites, type BenchSuite } from "./runner.ts";
  *
  * To add a benchmark, write a module exporting a `BenchSuite` (see `runner.ts`) and list it here.
  */
-export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite, meshSuite, tasksSuite];
+export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite, meshSuite, tasksSuite, startupSuite];
 
 /** Where the full run writes its report, relative to the working directory. */
 export const DEFAULT_OUT = "docs/benchmarks.md";

@@ -1,5 +1,6 @@
 import { measure, type Measurement, type Operation, type Timing } from "./harness.ts";
 import type { Commit, Machine } from "./machine.ts";
+import { formatRate } from "./report.ts";
 
 /**
  * The benchmark runner. A benchmark module exports a {@link BenchSuite}; `run.ts` lists the suites
@@ -9,15 +10,20 @@ import type { Commit, Machine } from "./machine.ts";
  * suite module and adding it to the list; nothing here changes.
  */
 
+/** What a row's figure counts: operations per second (the default), milliseconds or megabytes. */
+export type Unit = "/s" | "ms" | "MB";
+
 /** One line of a results table. */
 export interface Row {
   /** Unique within its suite, e.g. `verify (node)`. */
   name: string;
-  /** Median operations per second. */
+  /** Median operations per second; for a row with another `unit`, its median figure in that unit. */
   opsPerSec: number;
+  /** What `opsPerSec`, `min` and `max` hold; default `/s`. A ratio divides figures of one unit. */
+  unit?: Unit;
   /** Median operations per second of CPU time used by the process, when the run measures it. */
   opsPerCpuSec?: number;
-  /** Slowest and fastest round, operations per second, when measured in rounds. */
+  /** Slowest and fastest round (or run), in the row's unit, when measured more than once. */
   min?: number;
   max?: number;
   /** The row in the same suite this one is compared with, e.g. `verify (noble)`. */
@@ -117,7 +123,8 @@ function fillRatios(rows: Row[]): void {
   for (const row of rows) {
     if (row.baseline === undefined || row.ratio !== undefined) continue;
     const base = rows.find((r) => r.name === row.baseline);
-    if (base !== undefined && base.opsPerSec > 0) row.ratio = row.opsPerSec / base.opsPerSec;
+    const sameUnit = (base?.unit ?? "/s") === (row.unit ?? "/s");
+    if (base !== undefined && sameUnit && base.opsPerSec > 0) row.ratio = row.opsPerSec / base.opsPerSec;
   }
 }
 
@@ -159,7 +166,8 @@ export async function runSuites(suites: readonly BenchSuite[], options: RunOptio
       if (result.rows.some((r) => r.name === row.name)) throw new RangeError(`row ${JSON.stringify(row.name)} recorded twice in ${suite.id}`);
       result.rows.push(row);
       const cpu = row.opsPerCpuSec !== undefined ? `, ${Math.round(row.opsPerCpuSec).toLocaleString("en-US")} per CPU-s` : "";
-      log(`  ${row.name}: ${Math.round(row.opsPerSec).toLocaleString("en-US")} /s${cpu}`);
+      const figure = (row.unit ?? "/s") === "/s" ? Math.round(row.opsPerSec).toLocaleString("en-US") : formatRate(row.opsPerSec);
+      log(`  ${row.name}: ${figure} ${row.unit ?? "/s"}${cpu}`);
     };
     const bench: Bench = {
       timing: options.timing,

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { BUILTIN_KINDS, FAULT_KINDS } from "../../tasks/kinds.ts";
 import type { Executor, Job, JobResult } from "../../tasks/executor.ts";
+import { INFER_KIND_NAMES, type InferWorkerOptions } from "./infer-kind.ts";
 
 /** Settings for the worker-thread executor. */
 export interface WorkerExecutorOptions {
@@ -10,6 +11,11 @@ export interface WorkerExecutorOptions {
   memoryMb: number;
   /** Include the test-only fault kinds. */
   faults?: boolean;
+  /**
+   * Run `infer` too: the models dir and inference settings, as `prepareInference` returns them
+   * when onnxruntime loads here (null or absent: no inference kinds).
+   */
+  inference?: InferWorkerOptions | null;
   /** The worker's script; defaults to `task-worker-boot.mjs` beside this file (source) or the bundle itself. */
   script?: { url: URL; execArgv: string[] };
 }
@@ -40,7 +46,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Executor {
   const spawn = () =>
     new Worker(script.url, {
       execArgv: script.execArgv,
-      workerData: { role: "task-worker", faults: options.faults ?? false },
+      workerData: { role: "task-worker", faults: options.faults ?? false, inference: options.inference ?? null },
       resourceLimits: { maxOldGenerationSizeMb: options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, options.memoryMb / 8)) },
     });
   const acquire = async (): Promise<Slot> => {
@@ -78,7 +84,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Executor {
       };
       const onMessage = (m: { id: number; ok: boolean; output?: unknown; code?: string; error?: string }) => {
         if (m.id !== id) return;
-        finish(m.ok ? { ok: true, output: m.output, durationMs: took() } : { ok: false, code: (m.code as "task_error") ?? "task_error", error: m.error ?? "failed", durationMs: took() }, false);
+        finish(m.ok ? { ok: true, output: m.output, durationMs: took() } : { ok: false, code: (m.code ?? "task_error") as Extract<JobResult, { ok: false }>["code"], error: m.error ?? "failed", durationMs: took() }, false);
       };
       const onError = (error: Error & { code?: string }) => {
         const oom = error.code === "ERR_WORKER_OUT_OF_MEMORY";
@@ -96,7 +102,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Executor {
       }
     });
   return {
-    kinds: Object.keys({ ...BUILTIN_KINDS, ...(options.faults ? FAULT_KINDS : {}) }),
+    kinds: [...Object.keys({ ...BUILTIN_KINDS, ...(options.faults ? FAULT_KINDS : {}) }), ...(options.inference ? INFER_KIND_NAMES : [])],
     async run(job) {
       let slot: Slot;
       try {

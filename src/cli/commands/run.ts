@@ -7,6 +7,7 @@ import { createBonjourDiscovery } from "../../adapters/mdns/bonjour-discovery.ts
 import { startMetricsServer } from "../../adapters/node/metrics-http.ts";
 import { renderMetrics } from "../../metrics/prometheus.ts";
 import { createWorkerExecutor } from "../../adapters/node/worker-executor.ts";
+import { prepareInference, type InferWorkerOptions } from "../../adapters/node/infer-kind.ts";
 import { resolveProfile } from "../../profiles/resolve-profile.ts";
 import { ProfileError } from "../../profiles/validate-profile.ts";
 import { buildConfig, ConfigError, type AgentConfig } from "../../config/agent-config.ts";
@@ -125,13 +126,14 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
  * each refusal as `broker.refused_<kind>`), resource readings, interface addresses and mDNS over
  * bonjour-service (logging socket errors as `mdns.error`), and worker threads for tasks.
  * `env` is read for the test-only fault switch (`P2P_AGENT_TEST_FAULTS=1` adds the fault kinds;
- * with `P2P_AGENT_TEST_LIE=1` too, this worker returns wrong results).
+ * with `P2P_AGENT_TEST_LIE=1` too, this worker returns wrong results). `inference` (from
+ * `prepareInference`, null when onnxruntime is not available) adds the `infer` kind to the workers.
  */
-export function runAdapters(log: Logger, env: (name: string) => string | undefined = () => undefined): AgentAdapters {
+export function runAdapters(log: Logger, env: (name: string) => string | undefined = () => undefined, inference: InferWorkerOptions | null = null): AgentAdapters {
   // Test-only fault switch: the environment of this process, never anything from the network.
   const faults = env("P2P_AGENT_TEST_FAULTS") === "1";
   return {
-    executor: (o) => createWorkerExecutor({ ...o, faults }),
+    executor: (o) => createWorkerExecutor({ ...o, faults, inference }),
     ...(faults && env("P2P_AGENT_TEST_LIE") === "1" ? { faults: { lie: true } } : {}),
     connect: connectMqtt,
     startBroker: (o) => startEmbeddedBroker({ ...o, onRefusal: (r) => log.warn(`broker.refused_${r.kind}`, { who: r.who.slice(0, 16), reason: r.reason }) }),
@@ -140,6 +142,9 @@ export function runAdapters(log: Logger, env: (name: string) => string | undefin
     discovery: (iface) => createBonjourDiscovery({ ...(iface ? { interface: iface } : {}), onError: (e) => log.warn("mdns.error", { reason: e.message }) }),
   };
 }
+
+/** Inference settings when no hardware profile was resolved: onnxruntime's defaults on the CPU. */
+const DEFAULT_INFERENCE = { executionProviders: ["cpu"], intraOpThreads: 0, interOpThreads: 0 } as const;
 
 /**
  * `agent run` (the default command): starts the agent in the foreground until SIGINT or
@@ -160,7 +165,9 @@ export const runCommand: Command = async (context) => {
     globalThis.process.once("SIGINT", () => stop("SIGINT"));
     globalThis.process.once("SIGTERM", () => stop("SIGTERM"));
   });
-  const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n)), log);
+  // onnxruntime is optional: without it the agent runs every other kind and logs why (inference.unavailable).
+  const inference = config.roles.includes("processing") ? await prepareInference({ dataDir: config.dataDir, settings: config.hardware?.inference ?? DEFAULT_INFERENCE, log }) : null;
+  const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n), inference), log);
   try {
     await agent.start();
   } catch (error) {

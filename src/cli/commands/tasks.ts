@@ -4,6 +4,7 @@ import { FileNotFound } from "../../runtime/runtime.ts";
 import type { TaskOutcome } from "../../tasks/task.ts";
 import { stringFlag, UsageError } from "../args.ts";
 import type { Command, CommandContext } from "../context.ts";
+import { withProgress } from "../progress.ts";
 import { duration, table } from "../render-status.ts";
 
 /** Flags of `agent submit`. */
@@ -85,10 +86,29 @@ function printOutcome(context: CommandContext, outcome: TaskOutcome): number {
   return outcome.state === "done" ? 0 : 1;
 }
 
+/** How long `submit --wait` waits for an outcome: a day. */
+const WAIT_MS = 24 * 3600_000;
+
+/**
+ * `submit --wait` on a terminal: the same outcome, with a status line on stderr meanwhile (the
+ * task's state from the control `task` command every 500 ms, and the time elapsed). A plain task
+ * is submitted without waiting, so its ID is known, and its outcome fetched with `result`; split
+ * and workflow runs answer only when finished, so their line shows the time alone.
+ */
+async function waitWithProgress(context: CommandContext, request: Record<string, unknown>, composite: boolean, write: (text: string) => void): Promise<TaskOutcome> {
+  const ask = (cmd: string, args: Record<string, unknown>, timeoutMs?: number) => controlRequest(context.runtime, socket(context), cmd, args, timeoutMs);
+  const progress = { write, clock: context.runtime.clock, timers: context.runtime.timers };
+  if (composite) return (await withProgress(ask("submit", request, WAIT_MS), { ...progress, label: request.workflow !== undefined ? "workflow" : "split task" })) as TaskOutcome;
+  const { id } = (await ask("submit", { ...request, wait: false })) as { id: string };
+  const state = async () => ((await ask("task", { id }, 2_000)) as { state: string }).state;
+  return (await withProgress(ask("result", { id }, WAIT_MS), { ...progress, label: `task ${id}`, state })) as TaskOutcome;
+}
+
 /**
  * `agent submit KIND`: hands a task to the running agent. Without `--wait` it prints the task ID;
  * with `--wait` it waits and prints the output (text as is, anything else as JSON; `--json` for
- * the whole outcome) and exits 1 when the task failed.
+ * the whole outcome) and exits 1 when the task failed. On a terminal, without `--json`, a status
+ * line on stderr shows the task's state and the time elapsed while it waits.
  */
 export const submitCommand: Command = async (context) => {
   const { args, output, runtime } = context;
@@ -116,7 +136,9 @@ export const submitCommand: Command = async (context) => {
   };
   const composite = workflow !== undefined || Boolean(args.flags.split);
   const wait = Boolean(args.flags.wait) || composite; // split and workflow runs answer when finished
-  const answer = await controlRequest(runtime, socket(context), "submit", { spec, wait, ...(workflow !== undefined ? { workflow } : {}), ...(args.flags.split ? { split: true } : {}) }, wait ? 24 * 3600_000 : 10_000);
+  const request = { spec, wait, ...(workflow !== undefined ? { workflow } : {}), ...(args.flags.split ? { split: true } : {}) };
+  if (wait && !args.flags.json && output.status) return printOutcome(context, await waitWithProgress(context, request, composite, output.status));
+  const answer = await controlRequest(runtime, socket(context), "submit", request, wait ? WAIT_MS : 10_000);
   if (wait) return printOutcome(context, answer as TaskOutcome);
   const id = (answer as { id: string }).id;
   output.out(args.flags.json ? JSON.stringify({ id }) : id);
