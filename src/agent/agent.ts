@@ -191,6 +191,10 @@ export class Agent {
       concurrency: config.concurrency,
       power: config.hardware?.power ?? null,
       measuredWatts: () => this.#device?.readings.power?.totalWatts ?? null,
+      battery: () => {
+        const b = this.#device?.readings.battery;
+        return b ? { percent: b.percent, charging: b.status !== "Discharging" } : null;
+      },
       maxTemp: config.hardware?.thermal.maxC ?? null,
       accepting: () => this.#device?.accepting() ?? true,
       ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),

@@ -19,6 +19,8 @@ export interface TaskCaps {
   power: { idleWatts: number; busyWatts: number } | null;
   /** Watts the board measures now (power rails), where it reports them; null otherwise. */
   measuredWatts: number | null;
+  /** The device's battery, null on mains power. */
+  battery: { percent: number; charging: boolean } | null;
   maxTemp: number | null;
 }
 
@@ -36,6 +38,8 @@ export interface TaskServiceOptions {
   power?: { idleWatts: number; busyWatts: number } | null;
   /** Measured board power, watts, when the device reports it. */
   measuredWatts?: () => number | null;
+  /** The device's battery now, null on mains power. */
+  battery?: () => { percent: number; charging: boolean } | null;
   maxTemp?: number | null;
   accepting?: () => boolean;
   faults?: WorkerFaults;
@@ -133,6 +137,7 @@ export class TaskService {
       accepting: this.#o.accepting?.() ?? true,
       power: this.#o.power ?? null,
       measuredWatts: this.#o.measuredWatts?.() ?? null,
+      battery: this.#o.battery?.() ?? null,
       maxTemp: this.#o.maxTemp ?? null,
     };
   }
@@ -198,7 +203,7 @@ export class TaskService {
       concurrency: Math.max(1, Number(caps?.concurrency ?? 1)),
       temp,
       maxTemp: caps?.maxTemp ?? null,
-      battery: null,
+      battery: caps?.battery && typeof caps.battery.percent === "number" ? { percent: caps.battery.percent, charging: caps.battery.charging === true } : null,
       // Measured watts, where the board reports them, stand in for the profile's busy figure.
       power: typeof caps?.measuredWatts === "number" && caps.power ? { ...caps.power, busyWatts: Math.max(caps.measuredWatts, caps.power.idleWatts) } : caps?.power ?? null,
       speedMs: null,
