@@ -1,7 +1,7 @@
-import { open, mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { homedir } from "node:os";
-import { randomBytes } from "node:crypto";
+import { nodeFiles } from "./files-node.ts";
 
 /** The part of `node:sea` (Node ≥ 20.12) that unpacking needs; tests pass a fake. */
 export interface SeaApi {
@@ -87,18 +87,5 @@ async function writeOnce(path: string, data: Uint8Array): Promise<void> {
   const existing = await stat(path).catch(() => null);
   if (existing?.isFile() && existing.size === data.byteLength) return;
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const file = await open(temp, "wx", 0o644);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await nodeFiles.writeFileAtomic(path, data, 0o644);
 }
