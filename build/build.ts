@@ -1,8 +1,9 @@
 // The build, as code (`npm run build`, `npm run build:bundle`):
 //   1. bundle      src/cli/entry.ts + dependencies → dist/agent.mjs (ESM, size budget checked)
-//   2. sea blob    Node NODE_VERSION (x64) → dist/sea/agent.blob: the loader build/sea-main.ts
-//                  (CommonJS) as main script, dist/agent.mjs and the other files as assets
-//   3. inject      the one blob → dist/agent-linux-x64 and dist/agent-linux-arm64
+//   2. sea blobs   Node NODE_VERSION (x64) → dist/sea/agent-<arch>.blob: the loader
+//                  build/sea-main.ts (CommonJS) as main script, dist/agent.mjs, onnxruntime (that
+//                  architecture's native files) and the other files as assets
+//   3. inject      each blob → dist/agent-linux-x64 and dist/agent-linux-arm64
 //   (and, after the bundle, the shipped ONNX models → dist/models/<sha256>.onnx, docs/models.md)
 // Usage: node --import tsx build/build.ts [--bundle-only]
 import { mkdir, readFile, stat } from "node:fs/promises";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BUNDLE_BUDGET_BYTES, ROOT, bundle, checkBudget } from "./bundle.ts";
 import { ARCHES, NODE_VERSION, nodeBinary, type Arch } from "./node-runtime.ts";
-import { bundleAssetKey, injectBlob, makeSeaBlob, seaAssets, seaConfig } from "./sea.ts";
+import { bundleAssetKey, injectBlob, makeSeaBlob, seaAssets, seaConfig, unpackedAssetKeys } from "./sea.ts";
 import { makeModels, type MadeModel } from "../scripts/make-models.ts";
 
 /** Options of `buildAll`; every field has a default. */
@@ -56,22 +57,28 @@ export async function buildBundle(outDir: string): Promise<BuildReport["bundle"]
 }
 
 /**
- * Step 2 (after step 1): bundles the loader as CommonJS into `<outDir>/sea/sea-main.cjs`, told
- * the bundle's asset key and the version, and has the x64 Node NODE_VERSION turn it, the bundle
- * and the other assets into `<outDir>/sea/agent.blob`. Returns the blob's path.
+ * Step 2 (after step 1), for `arch`: bundles the loader as CommonJS into
+ * `<outDir>/sea/sea-main-<arch>.cjs`, told the bundle's asset key, the version and the assets to
+ * unpack (onnxruntime's, for `arch`), and has the x64 Node NODE_VERSION turn it, the bundle and
+ * the other assets into `<outDir>/sea/agent-<arch>.blob`. One blob per architecture, so each
+ * executable carries only its own onnxruntime native files. Returns the blob's path.
  */
-export async function buildSeaBlob(outDir: string): Promise<string> {
+export async function buildSeaBlob(outDir: string, arch: Arch): Promise<string> {
   const seaDir = join(outDir, "sea");
   await mkdir(seaDir, { recursive: true });
   const esm = bundlePath(outDir);
   const key = bundleAssetKey(await readFile(esm));
   const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
-  const main = join(seaDir, "sea-main.cjs");
-  const define = { __P2P_BUNDLE_ASSET__: JSON.stringify(key), __P2P_VERSION__: JSON.stringify(version) };
+  const assets = { [key]: esm, ...(await seaAssets(arch)) };
+  const main = join(seaDir, `sea-main-${arch}.cjs`);
+  const define = {
+    __P2P_BUNDLE_ASSET__: JSON.stringify(key),
+    __P2P_VERSION__: JSON.stringify(version),
+    __P2P_UNPACK_ASSETS__: JSON.stringify(unpackedAssetKeys(assets)),
+  };
   await bundle({ entry: SEA_MAIN, outfile: main, format: "cjs", define });
-  const assets = { [key]: esm, ...(await seaAssets()) };
   // The blob generator must be the embedded version; its x64 build runs on the build machine.
-  return makeSeaBlob(await nodeBinary("x64"), seaConfig(main, join(seaDir, "agent.blob"), assets));
+  return makeSeaBlob(await nodeBinary("x64"), seaConfig(main, join(seaDir, `agent-${arch}.blob`), assets));
 }
 
 /** Step 3: injects `blob` into `arch`'s Node binary as `<outDir>/agent-linux-<arch>`. */
@@ -106,9 +113,10 @@ export async function buildAll(options: BuildOptions = {}): Promise<BuildReport>
     const arches = options.arches ?? ARCHES;
     // Fetch the runtimes first (cached after the first build), one download at a time.
     for (const arch of arches) await timed(`node ${NODE_VERSION} ${arch}`, () => nodeBinary(arch));
-    const blob = await timed("sea blob", () => buildSeaBlob(outDir));
+    const blobs: Partial<Record<Arch, string>> = {};
+    for (const arch of arches) blobs[arch] = await timed(`sea blob ${arch}`, () => buildSeaBlob(outDir, arch));
     const made = await timed(`inject ${arches.join(", ")}`, () =>
-      Promise.all(arches.map(async (arch) => [arch, await buildExecutable(outDir, arch, blob)] as const)),
+      Promise.all(arches.map(async (arch) => [arch, await buildExecutable(outDir, arch, blobs[arch]!)] as const)),
     );
     for (const [arch, executable] of made) {
       report.executables[arch] = executable;

@@ -3,7 +3,10 @@
 // module that needs its own file (import.meta.url: task worker threads load the bundle itself).
 // So the ESM bundle travels as a SEA asset, and this loader unpacks it to the cache (once,
 // atomically: src/adapters/node/sea-assets.ts) and imports it from there. The executable then
-// runs exactly the dist/agent.mjs that `node` and `deno` run.
+// runs exactly the dist/agent.mjs that `node` and `deno` run. onnxruntime (onnxruntime-node's and
+// onnxruntime-common's JavaScript, and this architecture's native files) is unpacked beside it
+// under node_modules/, where the bundle's plain `import("onnxruntime-node")` finds it, in the
+// main thread and in the task worker threads alike.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,9 +17,11 @@ import { unpackSeaAssets } from "../src/adapters/node/sea-assets.ts";
 declare const __P2P_BUNDLE_ASSET__: string;
 /** The agent version, for the cache folder (set by the build). */
 declare const __P2P_VERSION__: string;
+/** The other assets to unpack first: onnxruntime's `node_modules/...` files (set by the build). */
+declare const __P2P_UNPACK_ASSETS__: readonly string[];
 
 async function start(): Promise<void> {
-  const names = [__P2P_BUNDLE_ASSET__];
+  const names = [...__P2P_UNPACK_ASSETS__, __P2P_BUNDLE_ASSET__];
   let dir: string | undefined;
   try {
     dir = await unpackSeaAssets(names, { version: __P2P_VERSION__ });

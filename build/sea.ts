@@ -5,11 +5,11 @@
 // instead of acting as plain `node`.
 // https://nodejs.org/docs/latest-v24.x/api/single-executable-applications.html
 import { createHash } from "node:crypto";
-import { copyFile, chmod, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, chmod, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "./bundle.ts";
-import { run } from "./node-runtime.ts";
+import { run, type Arch } from "./node-runtime.ts";
 
 /** The fuse string postject flips; the value Node's SEA documentation gives. */
 export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
@@ -34,18 +34,62 @@ export function bundleAssetKey(code: Uint8Array): string {
 }
 
 /**
- * The files embedded as SEA assets besides the bundle: asset key → absolute path. Keys are
- * `/`-separated relative paths; at run time `unpackSeaAssets` (src/adapters/node/sea-assets.ts)
- * writes asset `k` to `<cache>/p2p-agent/<version>/k`. Today: package.json (a small real asset)
- * and every file under profiles/. Native libraries (onnxruntime's .so files) go here later; see
- * docs/build.md.
+ * The files embedded as SEA assets besides the bundle, for `arch`'s executable: asset key →
+ * absolute path. Keys are `/`-separated relative paths; at run time `unpackSeaAssets`
+ * (src/adapters/node/sea-assets.ts) writes asset `k` to `<cache>/p2p-agent/<version>/k`. They are
+ * package.json and every file under profiles/ (small real assets, not unpacked), and onnxruntime
+ * (`onnxRuntimeAssets(arch)`), which the loader unpacks.
  */
-export async function seaAssets(root: string = ROOT): Promise<Record<string, string>> {
+export async function seaAssets(arch: Arch, root: string = ROOT): Promise<Record<string, string>> {
   const assets: Record<string, string> = { "package.json": join(root, "package.json") };
   for (const file of await listFiles(join(root, "profiles"))) {
     assets[relative(root, file).split("\\").join("/")] = file;
   }
+  return { ...assets, ...(await onnxRuntimeAssets(arch, root)) };
+}
+
+/** Where onnxruntime's assets go, under the unpacked bundle's folder (so `import()` finds them). */
+export const NODE_MODULES_PREFIX = "node_modules/";
+
+/**
+ * onnxruntime as installed by npm, for `arch` on Linux: onnxruntime-node's package.json, its
+ * JavaScript (dist/) and its native files for that architecture (`bin/napi-v6/linux/<arch>/`:
+ * the N-API binding and the libonnxruntime.so.1 it finds through RUNPATH `$ORIGIN`), and its
+ * dependency onnxruntime-common's package.json and JavaScript (dist/). Source maps and type
+ * declarations are left out. Keys are `node_modules/<package>/<path>`: unpacked beside the
+ * bundle, they make the bundle's plain `import("onnxruntime-node")` resolve as under npm. Throws
+ * when onnxruntime-node or its native files for `arch` are missing.
+ */
+export async function onnxRuntimeAssets(arch: Arch, root: string = ROOT): Promise<Record<string, string>> {
+  const ort = join(root, "node_modules", "onnxruntime-node");
+  const nested = join(ort, "node_modules", "onnxruntime-common");
+  const common = (await stat(nested).catch(() => null))?.isDirectory() ? nested : join(root, "node_modules", "onnxruntime-common");
+  const native = join(ort, "bin", "napi-v6", "linux", arch);
+  const assets: Record<string, string> = {};
+  const add = (pkg: string, dir: string, file: string) => {
+    assets[`${NODE_MODULES_PREFIX}${pkg}/${relative(dir, file).split("\\").join("/")}`] = file;
+  };
+  const wanted = (file: string) => !file.endsWith(".map") && !file.endsWith(".d.ts");
+  for (const [pkg, dir, folders] of [
+    ["onnxruntime-node", ort, [join(ort, "dist"), native]],
+    ["onnxruntime-common", common, [join(common, "dist")]],
+  ] as const) {
+    add(pkg, dir, join(dir, "package.json"));
+    for (const folder of folders) {
+      const files = (await listFiles(folder)).filter(wanted);
+      if (files.length === 0) throw new Error(`${folder} has no files (is ${pkg} installed, with its linux ${arch} binaries?)`);
+      for (const file of files) add(pkg, dir, file);
+    }
+  }
+  for (const name of ["onnxruntime_binding.node", "libonnxruntime.so.1"]) {
+    if (!(await stat(join(native, name)).catch(() => null))?.isFile()) throw new Error(`${join(native, name)} is missing`);
+  }
   return assets;
+}
+
+/** The asset keys the executables' loader unpacks before it imports the bundle: onnxruntime's. */
+export function unpackedAssetKeys(assets: Record<string, string>): string[] {
+  return Object.keys(assets).filter((key) => key.startsWith(NODE_MODULES_PREFIX)).sort();
 }
 
 /** The JSON that `node --experimental-sea-config` reads (Node 24's field names). */

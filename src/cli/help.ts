@@ -42,6 +42,7 @@ Options (each also settable in --config FILE, a JSON object with the names in br
   --listen HOST:PORT     where the embedded broker listens (default 0.0.0.0:1883) [listen]
   --bootstrap URL        broker to try when mDNS finds none [bootstrap]
   --no-mdns              do not use mDNS [mdns: false]
+  --no-inference         do not load onnxruntime (no infer kind) [inference: false]
   --mdns-interface ADDR  the interface address mDNS uses [mdnsInterface]
   --roles LIST           comma-separated: processing,vector,storage,coordinator,gateway [roles]
   --broker-rank N        0-100, how suited to host the broker in an election; 0 = never (default 1) [brokerRank]

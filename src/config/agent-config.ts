@@ -14,6 +14,8 @@ export interface AgentConfig {
   /** A broker URL to try when mDNS finds nothing (networks without multicast). */
   readonly bootstrap: string | null;
   readonly mdns: boolean;
+  /** Load onnxruntime and offer the `infer` kind (when this agent runs tasks). */
+  readonly inference: boolean;
   /** Network interface address mDNS binds to; null = all. */
   readonly mdnsInterface: string | null;
   readonly roles: readonly string[];
@@ -56,6 +58,7 @@ export const DEFAULTS = {
   listen: "0.0.0.0:1883",
   bootstrap: null,
   mdns: true,
+  inference: true,
   mdnsInterface: null,
   roles: ["processing"],
   brokerRank: 1,
@@ -120,6 +123,8 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
   const brokerRank = int("brokerRank", 0, 100);
   const concurrency = int("concurrency", 1, 256);
   const taskMemoryMb = int("taskMemoryMb", 16, 65_536);
+  const inference = merged.inference;
+  if (typeof inference !== "boolean") throw new ConfigError("inference", `expected true or false, got ${JSON.stringify(inference)}`);
   const mdns = merged.mdns;
   if (typeof mdns !== "boolean") throw new ConfigError("mdns", `expected true or false, got ${JSON.stringify(mdns)}`);
   const tls = merged.tls as { certFile?: unknown; keyFile?: unknown } | null;
@@ -139,6 +144,7 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     listen: Object.freeze(parseHostPort("listen", str("listen"))),
     bootstrap: bootstrap as string | null,
     mdns,
+    inference,
     mdnsInterface: iface as string | null,
     roles: Object.freeze([...new Set(rolesRaw as string[])]),
     brokerRank,

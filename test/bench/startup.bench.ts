@@ -102,7 +102,7 @@ async function build(bench: Bench, outDir: string, cleanup: string[]): Promise<{
     return { targets };
   }
   bench.log(`  building the ${arch} executable`);
-  const blob = await buildSeaBlob(outDir);
+  const blob = await buildSeaBlob(outDir, arch!);
   const path = (await buildExecutable(outDir, arch!, blob)).path;
   const node24 = { label: `node ${NODE_VERSION}`, command: await nodeBinary(arch!), exit: ["-e", "0"], idle: ["-e", IDLE_SCRIPT] };
   // Its own cache folder: the first start unpacks the bundle there (cold), later ones only stat it.

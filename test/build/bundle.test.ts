@@ -100,7 +100,7 @@ test("node runs the bundled agent outside the repository: agent.ready, a task in
 test("the executables' loader is a small CommonJS script that refuses to run outside one", async () => {
   await withTempDir(async (dir) => {
     const loader = join(dir, "sea-main.cjs");
-    const define = { __P2P_BUNDLE_ASSET__: '"agent.0123456789abcdef.mjs"', __P2P_VERSION__: JSON.stringify(version) };
+    const define = { __P2P_BUNDLE_ASSET__: '"agent.0123456789abcdef.mjs"', __P2P_VERSION__: JSON.stringify(version), __P2P_UNPACK_ASSETS__: "[]" };
     const { bytes, externals: imports } = await bundle({ entry: SEA_MAIN, outfile: loader, format: "cjs", define });
     assert.ok(bytes < 16_384, `${bytes} bytes`);
     assert.ok(imports.every((s) => isBuiltin(s)), imports.join(", "));

@@ -154,3 +154,17 @@ function parseJsonLine(line: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * Why onnxruntime cannot be tested through `runner` with the Node binary `node` (of the
+ * executable's architecture), or false when it can: plain `node -e 'require("onnxruntime-node")'`
+ * from the repository's node_modules must exit 0. qemu-user 7.2 fails it for arm64: onnxruntime's
+ * CPU detection (cpuinfo) reads the host's x86 /proc/cpuinfo and dereferences NULL, so anything
+ * that loads onnxruntime dies with SIGSEGV there, executable or not. Real arm64 devices load it.
+ */
+export function onnxRuntimeSkip(runner: { prefix: string[] }, node: string, root: string): string | false {
+  const ran = runBinary(runner, node, ["-e", 'require("onnxruntime-node")'], { cwd: root, timeoutMs: 120_000 });
+  if (ran.code === 0) return false;
+  const how = runner.prefix.length > 0 ? ` under ${runner.prefix[0]}` : "";
+  return `plain node cannot load onnxruntime-node${how} either (${ran.signal ?? `exit ${ran.code}`}: ${ran.stderr.trim().split("\n").pop() ?? ""})`;
+}

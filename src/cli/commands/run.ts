@@ -25,6 +25,7 @@ export const RUN_FLAGS = {
   bootstrap: "string",
   listen: "string",
   "no-mdns": "boolean",
+  "no-inference": "boolean",
   "mdns-interface": "string",
   roles: "string",
   "broker-rank": "string",
@@ -89,6 +90,7 @@ export async function loadConfig({ runtime, args, dataDir }: CommandContext): Pr
     bootstrap: stringFlag(args, "bootstrap"),
     listen: stringFlag(args, "listen"),
     mdns: args.flags["no-mdns"] ? false : undefined,
+    inference: args.flags["no-inference"] ? false : undefined,
     mdnsInterface: stringFlag(args, "mdns-interface"),
     roles: stringFlag(args, "roles"),
     brokerRank: rank === undefined ? undefined : Number(rank),
@@ -166,7 +168,7 @@ export const runCommand: Command = async (context) => {
     globalThis.process.once("SIGTERM", () => stop("SIGTERM"));
   });
   // onnxruntime is optional: without it the agent runs every other kind and logs why (inference.unavailable).
-  const inference = config.roles.includes("processing") ? await prepareInference({ dataDir: config.dataDir, settings: config.hardware?.inference ?? DEFAULT_INFERENCE, log }) : null;
+  const inference = config.inference && config.roles.includes("processing") ? await prepareInference({ dataDir: config.dataDir, settings: config.hardware?.inference ?? DEFAULT_INFERENCE, log }) : null;
   const agent = new Agent(context.runtime, config, runAdapters(log, (n) => context.runtime.env(n), inference), log);
   try {
     await agent.start();
