@@ -98,7 +98,7 @@ for (const arch of ARCHES) {
     });
   });
 
-  test(`agent-linux-${arch}${how}: run --no-mdns on 127.0.0.1:0 reaches agent.ready with inference.ready (or --no-inference where onnxruntime cannot run), runs a task in a worker thread; SIGTERM exits 0`, { skip: runSkip }, async () => {
+  test(`agent-linux-${arch}${how}: run --no-mdns on 127.0.0.1:0 reaches agent.ready with inference.ready, answers status (or --no-inference where onnxruntime cannot run), runs a task in a worker thread; SIGTERM exits 0`, { skip: runSkip }, async () => {
     const run = runner as { prefix: string[] };
     await withTempDir(async (dir) => {
       const env = { XDG_CACHE_HOME: join(dir, "cache") };
@@ -108,12 +108,19 @@ for (const arch of ARCHES) {
       let submitted: ReturnType<typeof runBinary> | undefined;
       // A task runs in a worker thread that loads the bundle file itself (import.meta.url): the
       // unpacked copy in the cache, since the executable has no bundle file of its own.
+      let status: ReturnType<typeof runBinary> | undefined;
       const onReady = () => {
+        status = runBinary(run, executable(arch), ["status", "--json", "--data-dir", data], { cwd: dir, env });
         submitted = runBinary(run, executable(arch), ["submit", "sha256", "--input-text", "hi", "--wait", "--data-dir", data], { cwd: dir, env });
       };
       const ran = await startUntilReady(command!, args, { cwd: dir, env, timeoutMs: 120_000, onReady });
       assert.equal(ran.code, 0, `signal ${ran.signal}; ${ran.stderr}`);
       assert.equal(ran.ready["broker"], "embedded");
+      assert.equal(status?.code, 0, status?.stderr);
+      const shown = JSON.parse(status!.stdout) as { id: string; broker: { mode: string; hosting: unknown } };
+      assert.equal(shown.id, ran.ready["id"]);
+      assert.equal(shown.broker.mode, "embedded");
+      assert.ok(shown.broker.hosting, "the executable hosts its broker");
       assert.equal(submitted?.code, 0, submitted?.stderr);
       assert.equal(submitted?.stdout, `${createHash("sha256").update("hi").digest("hex")}\n`);
       // Every stderr line is a JSON log line: Node printed no warning in between.
