@@ -22,6 +22,7 @@ import { WireError, type RefusalCode } from "../src/wire/wire-error.ts";
 import { nobleEd25519 } from "../src/crypto/ed25519-noble.ts";
 import { agentIdFromKey } from "../src/identity/agent-id.ts";
 import type { Signer } from "../src/wire/envelope.ts";
+import { fromJson, toJson, type Json } from "../test/wire/vector-json.ts";
 
 const OUT = new URL("../test/vectors/envelopes.json", import.meta.url);
 
@@ -53,30 +54,6 @@ function deterministicRandom(label: string): (length: number) => Uint8Array {
     buffered = buffered.slice(length);
     return out;
   };
-}
-
-/** JSON has no byte strings: `{"$bytes": "<hex>"}` stands for one, in inputs and expectations. */
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** The JSON form of a payload value (see {@link Json}). */
-function toJson(value: unknown): Json {
-  if (value instanceof Uint8Array) return { $bytes: toHex(value) };
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  }
-  return value as Json;
-}
-
-/** The payload value a JSON form stands for; inverse of {@link toJson}. */
-function fromJson(json: Json): unknown {
-  if (Array.isArray(json)) return json.map(fromJson);
-  if (json !== null && typeof json === "object") {
-    const keys = Object.keys(json);
-    if (keys.length === 1 && keys[0] === "$bytes") return fromHex(json.$bytes as string);
-    return Object.fromEntries(keys.map((k) => [k, fromJson(json[k]!)]));
-  }
-  return json;
 }
 
 interface Party extends Signer {

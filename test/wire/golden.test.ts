@@ -18,8 +18,7 @@ import { sealEnvelope } from "../../src/wire/envelope.ts";
 import { EnvelopeReceiver } from "../../src/wire/receiver.ts";
 import { EnvelopeSender } from "../../src/wire/sender.ts";
 import { WireError } from "../../src/wire/wire-error.ts";
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import { fromJson, toJson, type Json } from "./vector-json.ts";
 
 interface GoldenEnvelope {
   name: string;
@@ -58,24 +57,6 @@ const vectors = JSON.parse(readFileSync(new URL("../vectors/envelopes.json", imp
   envelopes: GoldenEnvelope[];
   refusals: GoldenRefusal[];
 };
-
-/** `{"$bytes": "<hex>"}` in the vectors stands for a byte string. */
-function fromJson(json: Json): unknown {
-  if (Array.isArray(json)) return json.map(fromJson);
-  if (json !== null && typeof json === "object") {
-    const keys = Object.keys(json);
-    if (keys.length === 1 && keys[0] === "$bytes") return fromHex(json.$bytes as string);
-    return Object.fromEntries(keys.map((k) => [k, fromJson(json[k]!)]));
-  }
-  return json;
-}
-
-function toJson(value: unknown): Json {
-  if (value instanceof Uint8Array) return { $bytes: toHex(value) };
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  return value as Json;
-}
 
 /** The vectors' random rule, written out again here: SHA-256 in counter mode over the label. */
 function sha256Stream(label: string, length: number): Uint8Array {

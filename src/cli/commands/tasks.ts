@@ -1,5 +1,5 @@
 import { controlRequest } from "../../control/control-client.ts";
-import { CONTROL_SOCKET } from "../../control/control-protocol.ts";
+import { CONTROL_SOCKET, encodeJson } from "../../control/control-protocol.ts";
 import { FileNotFound } from "../../runtime/runtime.ts";
 import type { TaskOutcome } from "../../tasks/task.ts";
 import { stringFlag, UsageError } from "../args.ts";
@@ -78,9 +78,9 @@ function int(args: CommandContext["args"], name: string): number | undefined {
 }
 
 function printOutcome(context: CommandContext, outcome: TaskOutcome): number {
-  if (context.args.flags.json) context.output.out(JSON.stringify(outcome, (_k, v) => (v instanceof Uint8Array ? { $bytes: btoa(String.fromCharCode(...v)) } : v)));
+  if (context.args.flags.json) context.output.out(encodeJson(outcome)); // bytes as {"$bytes": base64}, as on the control socket
   else if (outcome.state === "done") {
-    context.output.out(typeof outcome.output === "string" ? outcome.output : JSON.stringify(outcome.output));
+    context.output.out(typeof outcome.output === "string" ? outcome.output : encodeJson(outcome.output));
     context.output.err(`task ${outcome.id} done by ${outcome.workers.map((w) => w.slice(0, 8)).join(", ")} in ${duration(outcome.durationMs)}`);
   } else context.output.err(`agent: task ${outcome.id} failed (${outcome.reason}): ${outcome.detail}`);
   return outcome.state === "done" ? 0 : 1;
