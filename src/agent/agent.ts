@@ -16,11 +16,15 @@ import { ControlServer } from "../control/control-server.ts";
 import { CONTROL_SOCKET, ControlError } from "../control/control-protocol.ts";
 import { keyFromAgentId } from "../identity/agent-id.ts";
 import { VERSION } from "../version.ts";
-import type { Executor } from "../tasks/executor.ts";
 import { TaskService } from "../tasks/task-service.ts";
 import { taskHandlers } from "./task-handlers.ts";
 import { DeviceMonitor } from "../sensors/device-monitor.ts";
 import type { WorkerFaults } from "../tasks/worker-service.ts";
+import type { ControlHandler } from "../control/control-server.ts";
+import { routedExecutor } from "../tasks/routed-executor.ts";
+import type { Executor } from "../tasks/executor.ts";
+import { SERVICES } from "../services/registry.ts";
+import type { AgentService, ServiceContext, ServiceFactory, ServiceKind } from "../services/service.ts";
 
 /** A broker this agent hosts, as the adapter returns it. */
 export interface HostedBroker {
@@ -45,6 +49,8 @@ export interface AgentAdapters {
   executor?: (options: { concurrency: number; memoryMb: number }) => Executor;
   /** Test-only misbehaviour from the environment (never from the network). */
   faults?: WorkerFaults;
+  /** The services to build (default `SERVICES` from src/services/registry.ts). */
+  services?: readonly ServiceFactory[];
 }
 
 /**
@@ -67,6 +73,7 @@ export class Agent {
   #remote: RemoteStatus | null = null;
   #tasks: TaskService | null = null;
   #device: DeviceMonitor | null = null;
+  #services: AgentService[] = [];
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
@@ -100,6 +107,11 @@ export class Agent {
     return this.#tasks;
   }
 
+  /** The service named `name`, once started, or null when this agent does not run it. */
+  service<T extends AgentService>(name: string): T | null {
+    return (this.#services.find((s) => s.name === name) as T | undefined) ?? null;
+  }
+
   /** The broker hosted here, if any. */
   get hostedBroker(): HostedBroker | null {
     return this.#broker;
@@ -118,17 +130,13 @@ export class Agent {
     const identity = (this.#identity = await loadOrCreateIdentity(runtime, config.dataDir));
     const membership = (this.#membership = await loadOrFoundMembership(runtime, config.dataDir, identity, config.mesh));
     this.#log.info("agent.identity", { id: identity.id, mesh: membership.meshId.slice(0, 8), meshName: membership.meshName, owner: membership.owner });
-    this.#control = new ControlServer({
-      net: runtime.net,
-      files: runtime.files,
-      path: `${config.dataDir}/${CONTROL_SOCKET}`,
-      handlers: {
-        status: (args) => (typeof args.peer === "string" ? this.#remoteStatus(args.peer) : this.status()),
-        peers: () => this.status().peers,
-        ...taskHandlers(() => this.tasks),
-      },
-      log: this.#log,
-    });
+    // Services add their commands to this object once they are built (below).
+    const handlers: Record<string, ControlHandler> = {
+      status: (args) => (typeof args.peer === "string" ? this.#remoteStatus(args.peer) : this.status()),
+      peers: () => this.status().peers,
+      ...taskHandlers(() => this.tasks),
+    };
+    this.#control = new ControlServer({ net: runtime.net, files: runtime.files, path: `${config.dataDir}/${CONTROL_SOCKET}`, handlers, log: this.#log });
     await this.#control.start();
     const external = config.broker !== "embedded" && config.broker !== "auto";
     if (config.hardware) {
@@ -172,7 +180,7 @@ export class Agent {
       presence: () => ({
         profile: config.profile,
         roles: [...config.roles],
-        caps: this.#tasks ? { ...this.#tasks.caps() } : {},
+        caps: { ...(this.#tasks ? this.#tasks.caps() : {}), ...this.#serviceCaps() },
         broker: { hosting: this.#broker !== null, rank: external ? 0 : config.brokerRank, urls: external ? [] : this.#brokerUrls() },
         version: VERSION,
         heartbeatMs: config.heartbeatMs,
@@ -181,13 +189,26 @@ export class Agent {
     });
     this.#node = node;
     this.#remote = new RemoteStatus(node, runtime, () => this.status());
-    const runsTasks = config.roles.includes("processing") && this.#adapters.executor;
+    let executor: Executor | null = null;
+    this.#services = this.#buildServices(node, identity, (job) =>
+      executor ? executor.run(job) : Promise.resolve({ ok: false, code: "unknown_kind", error: `this agent runs no tasks (${job.kind})`, durationMs: 0 }),
+    );
+    const local: Record<string, ServiceKind> = {};
+    for (const service of this.#services) {
+      Object.assign(local, service.kinds ?? {});
+      for (const [name, handler] of Object.entries(service.control ?? {})) {
+        if (name in handlers) throw new Error(`service ${service.name} adds control command ${name}, which exists`);
+        handlers[name] = handler;
+      }
+    }
+    const threads = config.roles.includes("processing") && this.#adapters.executor ? this.#adapters.executor({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null;
+    executor = threads || Object.keys(local).length > 0 ? routedExecutor(threads, local, runtime.timers, () => runtime.clock.now()) : null;
     this.#tasks = await TaskService.start({
       runtime,
       node,
       dataDir: config.dataDir,
       log: this.#log,
-      executor: runsTasks ? this.#adapters.executor!({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null,
+      executor,
       concurrency: config.concurrency,
       power: config.hardware?.power ?? null,
       measuredWatts: () => this.#device?.readings.power?.totalWatts ?? null,
@@ -199,6 +220,7 @@ export class Agent {
       accepting: () => this.#device?.accepting() ?? true,
       ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),
     });
+    for (const service of this.#services) await service.start();
     node.start();
   }
 
@@ -211,6 +233,9 @@ export class Agent {
     this.#node = null;
     this.#locator?.stop();
     this.#locator = null;
+    for (const service of this.#services.splice(0).reverse()) {
+      await service.stop().catch((e: Error) => this.#log.warn("service.stop_failed", { service: service.name, reason: e.message }));
+    }
     await this.#tasks?.stop();
     this.#tasks = null;
     this.#device?.stop();
@@ -223,7 +248,34 @@ export class Agent {
 
   /** A snapshot for `agent status`. */
   status() {
-    return agentStatus(this, this.#node, this.#broker, this.#resources(), this.#tasks, this.#device?.readings ?? null);
+    const services: Record<string, unknown> = {};
+    for (const s of this.#services) services[s.name] = s.status?.() ?? {};
+    return { ...agentStatus(this, this.#node, this.#broker, this.#resources(), this.#tasks, this.#device?.readings ?? null), services };
+  }
+
+  #buildServices(node: MeshNode, identity: Identity, runLocal: ServiceContext["runLocal"]): AgentService[] {
+    const built: AgentService[] = [];
+    const context: ServiceContext = {
+      runtime: this.runtime,
+      config: this.config,
+      identity,
+      node,
+      log: this.#log,
+      runLocal,
+      tasks: () => this.tasks,
+      service: <T extends AgentService>(name: string) => (built.find((s) => s.name === name) as T | undefined) ?? null,
+    };
+    for (const factory of this.#adapters.services ?? SERVICES) {
+      const service = factory(context);
+      if (service) built.push(service);
+    }
+    return built;
+  }
+
+  #serviceCaps(): Record<string, unknown> {
+    const caps: Record<string, unknown> = {};
+    for (const s of this.#services) if (s.caps) caps[s.name] = s.caps();
+    return caps;
   }
 
   /** Heartbeat readings: load and memory from the runtime, temperature from sysfs, queue from tasks. */

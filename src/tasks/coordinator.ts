@@ -8,6 +8,12 @@ import type { Reputation } from "./reputation.ts";
 import { normalizeSpec, type FailureReason, type TaskOutcome, type TaskSpec, type TaskState } from "./task.ts";
 import type { RunReply, RunRequest } from "./worker-service.ts";
 
+/**
+ * Failure codes that say the worker lacks something (a model, onnxruntime) rather than that the
+ * task is bad: the task is retried on another peer, and the peer's reputation is left alone.
+ */
+export const PEER_LACKS = ["model_not_found", "model_corrupt", "inference_unavailable"] as const;
+
 /** How the coordinator reaches workers; the task service fills it with the mesh (and the local worker). */
 export interface Dispatch {
   /** Sends a run request to `peer`; resolves when delivered (acknowledged), rejects when it cannot be. */
@@ -225,6 +231,10 @@ export class Coordinator {
       this.#reputation(peer, "failure");
       return this.#retry(live, `peer ${peer.slice(0, 8)} does not run ${live.spec.kind}`);
     }
+    if ((PEER_LACKS as readonly string[]).includes(r.code)) {
+      // Not the task's fault: that peer lacks the model or the runtime. Another peer may have them.
+      return this.#retry(live, `peer ${peer.slice(0, 8)}: ${r.code}: ${r.error}`);
+    }
     this.#reputation(peer, "success"); // the peer did its job; the task itself failed
     this.#finish(live, { id: live.spec.id, state: "failed", reason: "task_error", detail: `${r.code}: ${r.error}` });
     this.#pump();
@@ -257,6 +267,7 @@ export class Coordinator {
   }
 
   #retry(live: Live, why: string): void {
+    // (the peer stays in live.tried, so the next attempt goes elsewhere)
     live.retries++;
     this.counters.retried++;
     if (live.retries > this.#o.maxRetries) {
