@@ -1,5 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex, utf8 } from "../core/bytes.ts";
+import { chunkKind } from "./chunk.ts";
 
 /** A task kind's code: a pure function of input and params, run inside an isolated worker. */
 export type KindFn = (input: unknown, params: Record<string, unknown>) => unknown | Promise<unknown>;
@@ -16,6 +17,7 @@ function asBytes(input: unknown): Uint8Array {
  * - `echo`: returns its input (for tests and benchmarks: the cost of the task machinery itself).
  * - `sha256`: hex SHA-256 of the input (bytes or text).
  * - `sum`: sum of a list of numbers (splittable: sub-sums add up).
+ * - `chunk`: a text cut into overlapping chunks at sentence boundaries (src/tasks/chunk.ts).
  */
 export const BUILTIN_KINDS: Record<string, KindFn> = {
   echo: (input) => input,
@@ -24,6 +26,7 @@ export const BUILTIN_KINDS: Record<string, KindFn> = {
     if (!Array.isArray(input) || !input.every((n) => typeof n === "number")) throw new TypeError("sum expects a list of numbers");
     return input.reduce((a: number, b: number) => a + b, 0);
   },
+  chunk: chunkKind,
 };
 
 /**

@@ -36,7 +36,7 @@ test("executor: echo and sha256 run; the fault kinds are listed only with faults
   assert.ok(executor.kinds.includes("fault.loop"));
   const plain = createWorkerExecutor({ concurrency: 1, memoryMb: 64 });
   try {
-    assert.deepEqual([...plain.kinds].sort(), ["echo", "sha256", "sum"]);
+    assert.deepEqual([...plain.kinds].sort(), ["chunk", "echo", "sha256", "sum"]);
     assert.equal(failure(await plain.run(job("fault.throw", null))).code, "unknown_kind");
   } finally {
     await plain.close();
