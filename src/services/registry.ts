@@ -1,7 +1,8 @@
 import type { ServiceFactory } from "./service.ts";
+import { vectorService } from "../vectors/vector-service.ts";
 
 /**
  * The agent's services, in start order (a later service may use an earlier one through
  * `context.service(name)`). Each factory decides from the agent's roles and config whether it runs.
  */
-export const SERVICES: readonly ServiceFactory[] = [];
+export const SERVICES: readonly ServiceFactory[] = [vectorService];
