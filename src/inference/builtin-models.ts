@@ -1,3 +1,4 @@
+import { InferenceError } from "./inference-error.ts";
 import { encodeOnnxModel, type OnnxModel } from "./onnx-writer.ts";
 
 /**
@@ -109,3 +110,35 @@ export const BUILTIN_MODELS: Readonly<Record<string, { describe: string; make: (
   "sensor-anomaly": { describe: "float32 [N, W] readings → float32 [N, 1] largest |z-score| per window", make: () => encodeOnnxModel(sensorAnomalyModel()) },
   "text-embed": { describe: `int64 [N, T] token ids → float32 [N, ${TEXT_EMBED_DIM}] unit embeddings`, make: () => encodeOnnxModel(textEmbedModel()) },
 };
+
+/**
+ * The shipped models' sha256 by name, pinned so an agent can name them without generating them
+ * (`test/inference/core/builtin-models.test.ts` checks each against the bytes `BUILTIN_MODELS`
+ * makes). Changing a model changes its hash: update both.
+ */
+export const BUILTIN_MODEL_HASHES: Readonly<Record<string, string>> = {
+  "sensor-anomaly": "169e1fb2afc7c4a78d0da81c52475ac6891db3868ae6ced0018801aa00da17f6",
+  "text-embed": "9af923e85afd72aed0cf7b279d406756b56771a761464636828f55dfcd5cb704",
+};
+
+/**
+ * The sha256 of the shipped model `name` (`"text-embed"`, `"sensor-anomaly"`), the name it has in
+ * every model store. Throws `RangeError` naming the shipped models for any other name.
+ */
+export function builtinModelHash(name: string): string {
+  const hash = Object.hasOwn(BUILTIN_MODEL_HASHES, name) ? BUILTIN_MODEL_HASHES[name] : undefined;
+  if (hash === undefined) throw new RangeError(`"name" expected a shipped model (${Object.keys(BUILTIN_MODEL_HASHES).join(", ")}), got ${JSON.stringify(name)}`);
+  return hash;
+}
+
+/**
+ * A task's model reference as a model hash: a sha256 (64 lower-case hex digits) as it is, or a
+ * shipped model's name (`"text-embed"`) as its pinned hash. Throws `InferenceError` `bad_input`
+ * beginning with `field` (e.g. `vectorize "model"`) for anything else.
+ */
+export function resolveModelRef(value: unknown, field: string): string {
+  if (typeof value === "string" && /^[0-9a-f]{64}$/.test(value)) return value;
+  if (typeof value === "string" && Object.hasOwn(BUILTIN_MODEL_HASHES, value)) return BUILTIN_MODEL_HASHES[value]!;
+  const names = Object.keys(BUILTIN_MODEL_HASHES).join(", ");
+  throw new InferenceError("bad_input", `${field} expected a model's sha256 (64 lower-case hex digits) or a shipped model's name (${names}), got ${JSON.stringify(value)?.slice(0, 80)}`);
+}
