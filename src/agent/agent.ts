@@ -22,6 +22,8 @@ import { DeviceMonitor } from "../sensors/device-monitor.ts";
 import type { WorkerFaults } from "../tasks/worker-service.ts";
 import type { ControlHandler } from "../control/control-server.ts";
 import { routedExecutor } from "../tasks/routed-executor.ts";
+import { modelFetcher } from "../storage/model-fetcher.ts";
+import type { StorageService } from "../storage/storage-service.ts";
 import type { Executor } from "../tasks/executor.ts";
 import { SERVICES } from "../services/registry.ts";
 import type { AgentService, ServiceContext, ServiceFactory, ServiceKind } from "../services/service.ts";
@@ -202,7 +204,8 @@ export class Agent {
       }
     }
     const threads = config.roles.includes("processing") && this.#adapters.executor ? this.#adapters.executor({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null;
-    executor = threads || Object.keys(local).length > 0 ? routedExecutor(threads, local, runtime.timers, () => runtime.clock.now()) : null;
+    const missingModel = modelFetcher({ runtime, node, log: this.#log, dataDir: config.dataDir, maxBytes: config.storage.maxBlobMb * 1_048_576, storage: this.service<StorageService>("storage") });
+    executor = threads || Object.keys(local).length > 0 ? routedExecutor(threads, local, runtime.timers, () => runtime.clock.now(), { missingModel }) : null;
     this.#tasks = await TaskService.start({
       runtime,
       node,

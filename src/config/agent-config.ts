@@ -1,4 +1,5 @@
 import type { Profile } from "../profiles/profile.ts";
+import { parseStorageConfig, type StorageConfig } from "../storage/storage-config.ts";
 
 /** The agent's settings after defaults, profile, config file, environment and flags are merged. Frozen. */
 export interface AgentConfig {
@@ -33,6 +34,8 @@ export interface AgentConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** PEM file of a CA (or the self-signed certificate) to trust when connecting to an `mqtts://` broker. */
   readonly tlsCa: string | null;
+  /** Blob storage settings (replicas, retention, size limit): see docs/storage.md. */
+  readonly storage: StorageConfig;
   /** The hardware profile in force (power model, thermal and battery limits, inference settings), once resolved. */
   readonly hardware?: Profile;
   /** Why that profile (detected, named, or a file). */
@@ -69,6 +72,7 @@ export const DEFAULTS = {
   metrics: null,
   tls: null,
   tlsCa: null,
+  storage: null,
 } as const;
 
 const ROLES = new Set(["processing", "vector", "storage", "coordinator", "gateway"]);
@@ -155,5 +159,6 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     metrics: metrics === null ? null : Object.freeze(metrics),
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
     tlsCa: tlsCa as string | null,
+    storage: parseStorageConfig(merged.storage),
   });
 }
