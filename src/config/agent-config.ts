@@ -1,4 +1,5 @@
 import type { Profile } from "../profiles/profile.ts";
+import { parsePipelines, type PipelineSpec } from "../pipelines/pipeline-config.ts";
 import { parseStorageConfig, type StorageConfig } from "../storage/storage-config.ts";
 
 /** The agent's settings after defaults, profile, config file, environment and flags are merged. Frozen. */
@@ -36,6 +37,8 @@ export interface AgentConfig {
   readonly tlsCa: string | null;
   /** Blob storage settings (replicas, retention, size limit): see docs/storage.md. */
   readonly storage: StorageConfig;
+  /** Sensor pipelines this agent can run (docs/pipelines.md). */
+  readonly pipelines: readonly PipelineSpec[];
   /** The hardware profile in force (power model, thermal and battery limits, inference settings), once resolved. */
   readonly hardware?: Profile;
   /** Why that profile (detected, named, or a file). */
@@ -73,6 +76,7 @@ export const DEFAULTS = {
   tls: null,
   tlsCa: null,
   storage: null,
+  pipelines: [],
 } as const;
 
 const ROLES = new Set(["processing", "vector", "storage", "coordinator", "gateway"]);
@@ -160,5 +164,6 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
     tlsCa: tlsCa as string | null,
     storage: parseStorageConfig(merged.storage),
+    pipelines: parsePipelines(merged.pipelines),
   });
 }
