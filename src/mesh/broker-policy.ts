@@ -26,6 +26,11 @@ export class AuthError extends Error {
 export const CONNECT_TYPE = "mqtt.connect";
 /** Sensors publish under this topic root only. */
 export const SENSOR_ROOT = "sensors";
+/**
+ * Roots a sensor token may also subscribe under: sensor pipelines' results and alerts
+ * (docs/pipelines.md), so a dashboard on the embedded broker can read them with a sensor token.
+ */
+export const SENSOR_READ_ROOTS: ReadonlySet<string> = new Set(["results", "alerts"]);
 /** Mesh subtrees every member may subscribe to; a member's own inbox is added per principal. */
 const PUBLIC_SUBTREES = new Set(["presence", "hb", "all"]);
 /** Mesh subtrees where the level after the subtree must be the publisher's own agent ID. */
@@ -41,7 +46,7 @@ const OWNED_SUBTREES = new Set(["presence", "hb"]);
  *   heartbeats only on its own topics (an empty retained presence, its last will, is allowed),
  *   and anything outside `p2p/`; it subscribes to the public mesh topics, its own inbox, and
  *   filters outside `p2p/` that cannot match `p2p/` topics.
- * - A sensor publishes under `sensors/` only and subscribes to nothing.
+ * - A sensor publishes under `sensors/` only and subscribes under `results/` and `alerts/` only.
  */
 export class BrokerPolicy {
   readonly topics: MeshTopics;
@@ -127,8 +132,8 @@ export class BrokerPolicy {
 
   /** True when `who` may subscribe to `filter`. */
   canSubscribe(who: Principal, filter: string): boolean {
-    if (who.kind === "sensor") return false;
     const levels = filter.split("/");
+    if (who.kind === "sensor") return SENSOR_READ_ROOTS.has(levels[0]!);
     const first = levels[0]!;
     if (first === "+" || first === "#" || first.startsWith("$")) return false;
     if (first !== TOPIC_ROOT) return true;

@@ -11,8 +11,8 @@ import { Inbound, type Delivered } from "./inbound.ts";
 import { Members } from "./members.ts";
 import { DeliveryError, Outbox } from "./outbox.ts";
 import { PeerTable, type HeartbeatInfo, type PresenceInfo } from "./peer-table.ts";
-import { meshTopics, type MeshTopics } from "./topics.ts";
-import type { BrokerConnection, Connect } from "./transport.ts";
+import { meshTopics, TOPIC_ROOT, topicMatches, type MeshTopics } from "./topics.ts";
+import type { BrokerConnection, Connect, InboundMessage, Qos } from "./transport.ts";
 import type { ConnectionFailure } from "./broker-locator.ts";
 
 /** What a mesh node needs. */
@@ -81,6 +81,8 @@ export class MeshNode {
   #timers: unknown[] = [];
   #wake: (() => void) | null = null;
   #sleep: unknown = null;
+  /** Plain-MQTT subscriptions outside `p2p/` (sensor readings): filter → handlers. */
+  readonly #raw = new Map<string, Set<(message: InboundMessage) => void>>();
 
   constructor(options: MeshNodeOptions) {
     this.#o = options;
@@ -125,6 +127,52 @@ export class MeshNode {
   /** Registers the handler for messages of `type` (direct and broadcast). */
   handle(type: string, handler: (message: Delivered) => void | Promise<void>): void {
     this.#inbound.handle(type, handler);
+  }
+
+  /**
+   * Subscribes to `filter` outside the mesh's own topics (e.g. `sensors/+/temperature`) and hands
+   * every matching message, as plain MQTT (no envelope, no signature, nothing checked), to
+   * `handler`. Kept across reconnects and broker moves. Resolves once the broker granted it, or at
+   * once when not connected (it is subscribed on the next connect). `TypeError` for a filter that
+   * could match `p2p/` topics.
+   */
+  async subscribeRaw(filter: string, handler: (message: InboundMessage) => void): Promise<void> {
+    const first = filter.split("/")[0]!;
+    if (first === TOPIC_ROOT || first === "+" || first === "#" || first.startsWith("$")) throw new TypeError(`"filter" must start outside ${TOPIC_ROOT}/ without a wildcard, got ${JSON.stringify(filter)}`);
+    const handlers = this.#raw.get(filter) ?? new Set();
+    const fresh = handlers.size === 0;
+    handlers.add(handler);
+    this.#raw.set(filter, handlers);
+    if (fresh) await this.#connection?.subscribe([filter], 1); // QoS 1 granted: the publisher's QoS applies
+  }
+
+  /** Removes `handler` from `filter`; the broker subscription goes with the last handler. */
+  async unsubscribeRaw(filter: string, handler: (message: InboundMessage) => void): Promise<void> {
+    const handlers = this.#raw.get(filter);
+    if (!handlers?.delete(handler) || handlers.size > 0) return;
+    this.#raw.delete(filter);
+    await this.#connection?.unsubscribe?.([filter]).catch(() => {});
+  }
+
+  /** Publishes a plain payload outside `p2p/` (pipeline results, alerts). Rejects when not connected. */
+  async publishRaw(topic: string, payload: Uint8Array, qos: Qos = 0): Promise<void> {
+    if (topic.split("/")[0] === TOPIC_ROOT) throw new TypeError(`"topic" must be outside ${TOPIC_ROOT}/, got ${JSON.stringify(topic)}`);
+    const connection = this.#connection;
+    if (!connection) throw new Error("not connected to a broker");
+    await connection.publish(topic, payload, { qos });
+  }
+
+  #deliverRaw(message: InboundMessage): void {
+    for (const [filter, handlers] of this.#raw) {
+      if (!topicMatches(filter, message.topic)) continue;
+      for (const handler of handlers) {
+        try {
+          handler(message);
+        } catch (error) {
+          this.#o.log.warn("raw.handler_failed", { filter, reason: (error as Error).message });
+        }
+      }
+    }
   }
 
   /** Starts connecting; resolves at once (the first connection may come later). Idempotent. */
@@ -257,7 +305,7 @@ export class MeshNode {
       will: { topic: this.topics.presence(this.id), payload: new Uint8Array(0), qos: 1, retain: true },
       ...(this.#o.tls ? { tls: this.#o.tls } : {}),
     });
-    connection.onMessage((m) => void this.#inbound.accept(m));
+    connection.onMessage((m) => (m.topic.startsWith(`${TOPIC_ROOT}/`) ? void this.#inbound.accept(m) : this.#deliverRaw(m)));
     try {
       // Presence first, on its own: the retained presences (which admit members) then come ahead of
       // the members' heartbeats and messages, which would otherwise be refused as from non-members.
@@ -265,6 +313,9 @@ export class MeshNode {
       await connection.subscribe([this.topics.heartbeatAll, this.topics.inbox(this.id), this.topics.all], 1);
       this.#connection = connection;
       await this.#announce();
+      for (const filter of this.#raw.keys()) {
+        await connection.subscribe([filter], 1).catch((e: Error) => this.#o.log.warn("raw.subscribe_failed", { filter, reason: e.message }));
+      }
     } catch (error) {
       await connection.close();
       throw error;

@@ -43,6 +43,8 @@ export interface BrokerConnection {
   publish(topic: string, payload: Uint8Array, options: { qos: Qos; retain?: boolean }): Promise<void>;
   /** Resolves once SUBACK arrives; rejects naming the filter the broker refused. */
   subscribe(filters: string[], qos: Qos): Promise<void>;
+  /** Ends subscriptions (MQTT 3.1.1 §3.10); optional for connections that never need it. */
+  unsubscribe?(filters: string[]): Promise<void>;
   /** The handler for every inbound message (one handler; setting again replaces it). */
   onMessage(handler: (message: InboundMessage) => void): void;
   /** Resolves with the reason when the connection ends, whoever ended it. */

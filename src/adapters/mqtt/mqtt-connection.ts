@@ -71,6 +71,7 @@ export const connectMqtt: Connect = async (options) => {
           resolve();
         }),
       ),
+    unsubscribe: (filters) => new Promise((resolve, reject) => client.unsubscribe(filters, (error) => (error ? reject(error) : resolve()))),
     onMessage: (h) => {
       handler = h;
     },
