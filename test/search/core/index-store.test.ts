@@ -10,7 +10,7 @@ import { createLogger } from "../../../src/log/logger.ts";
 import type { Files } from "../../../src/runtime/runtime.ts";
 import { encodeCbor } from "../../../src/wire/cbor.ts";
 import { decodeSnapshot, encodeSnapshot, IndexStore, SNAPSHOT_FORMAT } from "../../../src/vectors/index-store.ts";
-import { VectorIndex } from "../../../src/vectors/vector-index.ts";
+import { VectorIndex, type VectorItem } from "../../../src/vectors/vector-index.ts";
 import { FakeTime } from "../../support/fake-time.ts";
 import { withTempDir } from "../../runtime/helpers.ts";
 
@@ -39,7 +39,7 @@ function storeIn(dataDir: string, files: Files, time: FakeTime, lines: string[] 
   return new IndexStore({ files, timers: time, clock: time, log, dataDir, debounceMs: 500 });
 }
 
-const items = [
+const items: VectorItem[] = [
   { id: "alpha", vector: [1, 2, 3], meta: { title: "first", tags: ["a", "b"], n: 1.5 } },
   { id: "beta", vector: [-1, 0.5, 2] },
   { id: "gamma", vector: [0, 0, 1], meta: { nested: { ok: true, none: null } } },
