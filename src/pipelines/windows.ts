@@ -8,7 +8,7 @@ export interface Window {
   end: number;
 }
 
-interface Buffer {
+interface Source {
   values: number[];
   times: number[];
   /** Readings since the last window was cut. */
@@ -25,7 +25,7 @@ export class SlidingWindows {
   readonly size: number;
   readonly step: number;
   readonly maxSources: number;
-  readonly #sources = new Map<string, Buffer>();
+  readonly #sources = new Map<string, Source>();
 
   constructor(options: { size: number; step: number; maxSources?: number }) {
     const { size, step, maxSources = 10_000 } = options;

@@ -14,11 +14,12 @@ import { certToToken, issueCert } from "../../src/mesh/membership.ts";
 import type { PipelineService } from "../../src/pipelines/pipeline-service.ts";
 import type { WindowResult } from "../../src/pipelines/pipeline-runner.ts";
 import type { Logger } from "../../src/log/logger.ts";
+import type { InferenceSettings } from "../../src/profiles/profile.ts";
 import { runtime, TEST_CONFIG, testLogger, type MemberKit, type Scope } from "../support/mesh-fixtures.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** onnxruntime on the CPU, one thread (as the inference tests run it). */
-const CPU = { executionProviders: ["cpu"], intraOpThreads: 1, interOpThreads: 1 };
+const CPU: InferenceSettings = { executionProviders: ["cpu"], intraOpThreads: 1, interOpThreads: 1 };
 
 /** The pipeline most tests run: 16-reading windows of `sensors/+/temperature`, alert above |z| 3. */
 export const TEMPS = { name: "temps", input: "sensors/+/temperature", window: { size: 16 }, model: "sensor-anomaly", threshold: 3 } as const;
@@ -54,7 +55,7 @@ export function pipelines(agent: Agent): PipelineService {
 }
 
 /** Waits until `agent` runs pipeline `name`. */
-export function untilRunning(agent: Agent, name: string, ms = 20_000): Promise<true> {
+export function untilRunning(agent: Agent, name: string, ms = 20_000): Promise<boolean> {
   return waitFor(() => pipelines(agent).runningHere.includes(name), ms, `${name} to run on ${agent.node.id.slice(0, 8)}`);
 }
 

@@ -17,7 +17,7 @@ test("sensor tokens subscribe under results/ and alerts/ only; agents may read s
   const topics = meshTopics(owner.id);
   for (const filter of ["#", "+/temps", "sensors/#", "resultsx/#", "$SYS/#", topics.all, `${topics.prefix}/#`]) assert.equal(policy.canSubscribe(sensor, filter), false, filter);
   assert.equal(policy.canPublish(sensor, "results/temps/k1", new Uint8Array(1)), false, "sensors cannot forge results");
-  const agent: Principal = { kind: "agent", id: owner.id, key: owner.key };
+  const agent: Principal = { kind: "agent", id: owner.id, key: owner.publicKey };
   assert.equal(policy.canSubscribe(agent, "sensors/+/temperature"), true);
   assert.equal(policy.canPublish(agent, "results/temps/k1", new Uint8Array(1)), true);
   assert.equal(policy.canPublish(agent, "alerts/temps/k1", new Uint8Array(1)), true);
