@@ -48,6 +48,7 @@ export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedB
       ? {
           states: tasks.coordinator.states(),
           coordinator: { ...tasks.coordinator.counters },
+          retention: { ...tasks.coordinator.retention.policy, ...tasks.coordinator.retention.counters },
           worker: tasks.worker ? { ...tasks.worker.counters, queued: tasks.worker.queue.length, running: tasks.worker.queue.running } : null,
           recent: tasks.coordinator.list().slice(0, 10),
         }

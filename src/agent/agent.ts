@@ -212,6 +212,7 @@ export class Agent {
       dataDir: config.dataDir,
       log: this.#log,
       executor,
+      retention: config.retention,
       concurrency: config.concurrency,
       power: config.hardware?.power ?? null,
       measuredWatts: () => this.#device?.readings.power?.totalWatts ?? null,

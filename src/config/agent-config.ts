@@ -35,6 +35,8 @@ export interface AgentConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** PEM file of a CA (or the self-signed certificate) to trust when connecting to an `mqtts://` broker. */
   readonly tlsCa: string | null;
+  /** How long task inputs and outputs are kept after use, seconds (0 = dropped at once; see src/tasks/retention.ts). */
+  readonly retention: { readonly inputSeconds: number; readonly outputSeconds: number };
   /** Blob storage settings (replicas, retention, size limit): see docs/storage.md. */
   readonly storage: StorageConfig;
   /** Sensor pipelines this agent can run (docs/pipelines.md). */
@@ -73,6 +75,7 @@ export const DEFAULTS = {
   taskMemoryMb: 256,
   logLevel: "info",
   metrics: null,
+  retention: { inputSeconds: 0, outputSeconds: 0 },
   tls: null,
   tlsCa: null,
   storage: null,
@@ -142,6 +145,7 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
   const metrics = merged.metrics === null ? null : parseHostPort("metrics", String(merged.metrics));
   const tlsCa = merged.tlsCa;
   if (tlsCa !== null && (typeof tlsCa !== "string" || tlsCa === "")) throw new ConfigError("tlsCa", `expected a path to a PEM file, got ${JSON.stringify(tlsCa)}`);
+  const retention = parseRetention(merged.retention);
   const iface = merged.mdnsInterface;
   if (iface !== null && typeof iface !== "string") throw new ConfigError("mdnsInterface", `expected an address, got ${JSON.stringify(iface)}`);
   return Object.freeze({
@@ -163,7 +167,20 @@ export function buildConfig(dataDir: string, ...layers: Record<string, unknown>[
     metrics: metrics === null ? null : Object.freeze(metrics),
     tls: tls === null ? null : Object.freeze({ certFile: tls.certFile as string, keyFile: tls.keyFile as string }),
     tlsCa: tlsCa as string | null,
+    retention,
     storage: parseStorageConfig(merged.storage),
     pipelines: parsePipelines(merged.pipelines),
   });
+}
+
+/** `retention`: `{inputSeconds, outputSeconds}`, each a whole number of seconds from 0 to 10 years. */
+function parseRetention(value: unknown): AgentConfig["retention"] {
+  const r = value as { inputSeconds?: unknown; outputSeconds?: unknown } | null;
+  if (typeof r !== "object" || r === null || Array.isArray(r)) throw new ConfigError("retention", `expected {inputSeconds, outputSeconds}, got ${JSON.stringify(value)}`);
+  const field = (name: "inputSeconds" | "outputSeconds"): number => {
+    const v = r[name] ?? 0;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 315_360_000) throw new ConfigError(`retention.${name}`, `expected whole seconds from 0 to 315360000, got ${JSON.stringify(r[name])}`);
+    return v;
+  };
+  return Object.freeze({ inputSeconds: field("inputSeconds"), outputSeconds: field("outputSeconds") });
 }

@@ -7,65 +7,10 @@ import { majority } from "./quorum.ts";
 import type { Reputation } from "./reputation.ts";
 import { normalizeSpec, type FailureReason, type TaskOutcome, type TaskSpec, type TaskState } from "./task.ts";
 import type { RunReply, RunRequest } from "./worker-service.ts";
+import { RetentionClock, withoutInput, withoutOutput } from "./retention.ts";
+import { failureLog, PEER_LACKS, type Attempt, type CoordinatorOptions, type Live } from "./coordinator-types.ts";
 
-/**
- * Failure codes that say the worker lacks something (a model, onnxruntime) rather than that the
- * task is bad: the task is retried on another peer, and the peer's reputation is left alone.
- */
-export const PEER_LACKS = ["model_not_found", "model_corrupt", "inference_unavailable"] as const;
-
-/** How the coordinator reaches workers; the task service fills it with the mesh (and the local worker). */
-export interface Dispatch {
-  /** Sends a run request to `peer`; resolves when delivered (acknowledged), rejects when it cannot be. */
-  run(peer: string, request: RunRequest, privateTask: boolean): Promise<void>;
-  /** Who can run tasks now, as placement sees them (this agent included when it is a worker). */
-  candidates(kind: string): Candidate[];
-  /** True when `peer` is gone from the mesh. */
-  gone(peer: string): boolean;
-  /** Hands a finished task to an agent that submitted it over the mesh. */
-  deliver(origin: string, outcome: TaskOutcome): Promise<void>;
-}
-
-interface Attempt {
-  peer: string;
-  timeoutAt: number;
-}
-
-interface Live {
-  spec: TaskSpec;
-  origin: string;
-  submittedAt: number;
-  state: TaskState;
-  attempts: Map<string, Attempt>;
-  votes: Map<string, unknown>;
-  tried: Set<string>;
-  retries: number;
-  busyBackoffMs: number;
-  nextTryAt: number;
-  placements: Placement[];
-  outcome: TaskOutcome | null;
-  delivered: boolean;
-  waiters: Array<(o: TaskOutcome) => void>;
-  /** True while it sits in the ready queue. */
-  queued: boolean;
-}
-
-/** Coordinator settings. */
-export interface CoordinatorOptions {
-  dispatch: Dispatch;
-  journal: TaskJournal;
-  reputation: Reputation;
-  clock: Clock;
-  timers: Timers;
-  random: (n: number) => Uint8Array;
-  log: Logger;
-  /** Attempts per task lost to dead peers, timeouts or wrong answers before it fails (default 5). */
-  maxRetries?: number;
-  /** Per-task run timeout when the spec's params name none, ms (default 30,000). */
-  defaultTimeoutMs?: number;
-  /** Called after the reputation changes (to persist it). */
-  onReputation?: () => void;
-}
+export { PEER_LACKS, type CoordinatorOptions, type Dispatch } from "./coordinator-types.ts";
 
 /**
  * The coordinator side of tasks: takes submissions, journals them, places attempts on peers
@@ -74,7 +19,7 @@ export interface CoordinatorOptions {
  * learned speed per peer and kind, and hands each outcome to whoever asked exactly once.
  */
 export class Coordinator {
-  readonly #o: Required<Omit<CoordinatorOptions, "onReputation">> & Pick<CoordinatorOptions, "onReputation">;
+  readonly #o: Required<Omit<CoordinatorOptions, "onReputation" | "retention">> & Pick<CoordinatorOptions, "onReputation" | "retention">;
   readonly #tasks = new Map<string, Live>();
   readonly #speed = new Map<string, number>(); // `${peer}/${kind}` -> EWMA ms
   readonly #attempts = new Map<string, Live>(); // attempt ID -> its task
@@ -88,9 +33,12 @@ export class Coordinator {
   #startedAt = 0;
   /** Resumed outcomes still owed to a remote requester: sent on the first tick, once the mesh node runs. */
   #undelivered: Live[] = [];
+  /** When task payloads are dropped (data minimization). */
+  readonly retention: RetentionClock;
 
   constructor(options: CoordinatorOptions) {
     this.#o = { maxRetries: 5, defaultTimeoutMs: 30_000, ...options };
+    this.retention = new RetentionClock(options.retention);
   }
 
   /** Resumes journaled tasks without an outcome and starts the timer. */
@@ -102,6 +50,8 @@ export class Coordinator {
       this.#tasks.set(entry.spec.id, live);
       if (!entry.outcome) this.#o.log.info("task.resumed", { task: entry.spec.id, kind: entry.spec.kind });
       else if (!entry.delivered && entry.origin !== "local") this.#undelivered.push(live);
+      if (entry.outcome && withoutInput(entry.spec) !== entry.spec) this.#minimize(live, "input", true);
+      if (entry.outcome && entry.delivered && withoutOutput(entry.outcome) !== entry.outcome) this.#minimize(live, "output", true);
     }
     this.#timer = this.#o.timers.setInterval(() => this.#tick(), 100);
   }
@@ -150,6 +100,7 @@ export class Coordinator {
     const outcome = live.outcome ?? (await new Promise<TaskOutcome>((resolve) => live!.waiters.push(resolve)));
     if (!live.delivered && live.origin === "local") {
       live.delivered = true;
+      this.#minimize(live, "output", false);
       // Only bookkeeping for the journal's clean-up: the outcome itself is already on disk, and a
       // second wait() returns the same outcome whether or not this write landed.
       void this.#o.journal.write(this.#entry(live)).catch(() => {});
@@ -285,6 +236,7 @@ export class Coordinator {
 
   #tick(): void {
     const now = this.#o.clock.now();
+    this.retention.sweep(now);
     for (const live of this.#undelivered.splice(0)) void this.#deliver(live);
     for (const live of this.#active) {
       if (live.outcome) continue;
@@ -359,6 +311,8 @@ export class Coordinator {
     if (live.outcome) return;
     live.outcome = outcome;
     live.state = outcome.state;
+    live.votes.clear(); // the other peers' outputs
+    this.#minimize(live, "input", false);
     this.#active.delete(live);
     for (const id of [...live.attempts.keys()]) this.#forget(live, id);
     // Keep at most 10,000 finished tasks in memory; older ones are answered from the journal.
@@ -369,7 +323,7 @@ export class Coordinator {
     }
     if (outcome.state === "done") this.counters.done++;
     else this.counters.failed++;
-    this.#o.log.info(outcome.state === "done" ? "task.done" : "task.failed", { task: live.spec.id, ...(outcome.state === "failed" ? { reason: outcome.reason, detail: outcome.detail } : { workers: outcome.workers.map((w) => w.slice(0, 8)).join(",") }) });
+    this.#o.log.info(outcome.state === "done" ? "task.done" : "task.failed", { task: live.spec.id, ...(outcome.state === "failed" ? { reason: outcome.reason, ...failureLog(outcome) } : { workers: outcome.workers.map((w) => w.slice(0, 8)).join(",") }) });
     void this.#o.journal.write(this.#entry(live)).then(() => {
       for (const w of live.waiters.splice(0)) w(outcome);
       if (live.origin !== "local") void this.#deliver(live);
@@ -380,6 +334,7 @@ export class Coordinator {
     try {
       await this.#o.dispatch.deliver(live.origin, live.outcome!);
       live.delivered = true;
+      this.#minimize(live, "output", false);
       await this.#o.journal.write(this.#entry(live));
     } catch (error) {
       this.#o.log.warn("task.delivery_failed", { task: live.spec.id, to: live.origin.slice(0, 8), reason: (error as Error).message });
@@ -474,7 +429,25 @@ export class Coordinator {
     return live.spec.quorum - live.votes.size - live.attempts.size;
   }
 
+  /**
+   * Drops `live`'s input (once finished) or output (once delivered) now or when the retention
+   * policy says. A drop now is written by the caller's own journal write; a later one (or one
+   * found at start, `rewrite`) writes the journal itself.
+   */
+  #minimize(live: Live, what: "input" | "output", rewrite: boolean): void {
+    const now = this.#o.clock.now();
+    const later = (what === "input" ? this.retention.policy.inputSeconds : this.retention.policy.outputSeconds) > 0;
+    const scrub = () => {
+      if (what === "input") live.spec = withoutInput(live.spec);
+      else if (live.outcome) live.outcome = withoutOutput(live.outcome);
+      if (later || rewrite) void this.#o.journal.write(this.#entry(live)).catch(() => {});
+    };
+    if (what === "input") this.retention.finished(now, scrub);
+    else this.retention.delivered(now, scrub);
+  }
+
   #entry(live: Live): JournalEntry {
     return { spec: live.spec, origin: live.origin, submittedAt: live.submittedAt, outcome: live.outcome, delivered: live.delivered };
   }
 }
+

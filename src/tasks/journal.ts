@@ -24,6 +24,8 @@ export class TaskJournal {
   readonly #dir: string;
   readonly #keepMs: number;
   #dirReady: Promise<void> | null = null;
+  /** The last write of each task still under way: writes of one task land in the order made. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(files: Files, dataDir: string, keepMs = 24 * 3600_000) {
     this.#files = files;
@@ -31,10 +33,25 @@ export class TaskJournal {
     this.#keepMs = keepMs;
   }
 
-  /** Writes `entry` (creating the directory on first use). */
-  async write(entry: JournalEntry): Promise<void> {
-    await (this.#dirReady ??= this.#files.mkdirp(this.#dir, 0o700));
-    await this.#files.writeFileAtomic(this.#path(entry.spec.id), encodeCbor({ ...entry, spec: { ...entry.spec, deadline: BigInt(entry.spec.deadline) }, submittedAt: BigInt(entry.submittedAt) }), 0o600);
+  /**
+   * Writes `entry` (creating the directory on first use). Writes of one task run one after the
+   * other, in call order, so an older state never lands over a newer one.
+   */
+  write(entry: JournalEntry): Promise<void> {
+    const id = entry.spec.id;
+    const bytes = encodeCbor({ ...entry, spec: { ...entry.spec, deadline: BigInt(entry.spec.deadline) }, submittedAt: BigInt(entry.submittedAt) });
+    const write = async () => {
+      await (this.#dirReady ??= this.#files.mkdirp(this.#dir, 0o700));
+      await this.#files.writeFileAtomic(this.#path(id), bytes, 0o600);
+    };
+    const previous = this.#writing.get(id);
+    const next = previous ? previous.then(write, write) : write();
+    this.#writing.set(id, next);
+    const forget = () => {
+      if (this.#writing.get(id) === next) this.#writing.delete(id);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   /** The entry for task `id`, or null. */

@@ -7,6 +7,7 @@ import { TaskJournal } from "./journal.ts";
 import type { Candidate } from "./placer.ts";
 import { Reputation, type PeerRecord } from "./reputation.ts";
 import type { TaskOutcome, TaskSpec } from "./task.ts";
+import type { RetentionPolicy } from "./retention.ts";
 import { WorkerService, type RunReply, type RunRequest, type WorkerFaults } from "./worker-service.ts";
 
 /** What a peer advertises about tasks in its presence `caps`. */
@@ -43,6 +44,8 @@ export interface TaskServiceOptions {
   maxTemp?: number | null;
   accepting?: () => boolean;
   faults?: WorkerFaults;
+  /** How long task inputs and outputs are kept after use (default: dropped at once). */
+  retention?: RetentionPolicy;
 }
 
 const REPUTATION_FILE = "reputation.json";
@@ -83,6 +86,7 @@ export class TaskService {
       random: o.runtime.random,
       log: o.log,
       onReputation: () => this.#saveReputationSoon(),
+      ...(o.retention ? { retention: o.retention } : {}),
     });
     node.handle("task.run", (m) => {
       if (!this.worker) return;

@@ -27,7 +27,7 @@ export type TaskState = "submitted" | "placed" | "running" | "done" | "failed";
 
 /** A finished task as the user gets it. */
 export type TaskOutcome =
-  | { id: string; state: "done"; output: unknown; worker: string; workers: string[]; durationMs: number }
+  | { id: string; state: "done"; output: unknown; worker: string; workers: string[]; durationMs: number; outputDeleted?: true }
   | { id: string; state: "failed"; reason: string; detail: string };
 
 /** Why a task failed, stable codes. */

@@ -24,6 +24,7 @@ function status(overrides: Partial<Status> = {}): Status {
     tasks: {
       states: { submitted: 1, placed: 0, running: 2, done: 40, failed: 3 },
       coordinator: { submitted: 46, done: 40, failed: 3, retried: 5, late: 1, busy: 7 },
+      retention: { inputSeconds: 0, outputSeconds: 0, inputsDeleted: 40, outputsDeleted: 38 },
       worker: { accepted: 30, busy: 7, succeeded: 28, failed: 2, queued: 1, running: 2 },
       recent: [],
     },

@@ -91,6 +91,14 @@ test("each bad value is refused, naming the field", () => {
   for (const [field, values] of bad) for (const value of values) refused(field, { [field]: value });
 });
 
+test("retention: whole seconds each, absent fields 0, a bad one named", () => {
+  assert.deepEqual(buildConfig(DIR, {}).retention, { inputSeconds: 0, outputSeconds: 0 });
+  assert.deepEqual(buildConfig(DIR, { retention: { outputSeconds: 600 } }).retention, { inputSeconds: 0, outputSeconds: 600 });
+  for (const value of ["1h", null, [], 5]) refused("retention", { retention: value });
+  for (const value of [-1, 1.5, "10", 315_360_001]) refused("retention.inputSeconds", { retention: { inputSeconds: value } });
+  refused("retention.outputSeconds", { retention: { outputSeconds: true } });
+});
+
 test("a bad value is refused even when a later layer is fine for another field", () => {
   refused("heartbeatMs", { heartbeatMs: 50 });
   assert.throws(() => buildConfig(DIR, { heartbeatMs: 50 }, { profile: "x86" }), ConfigError);
