@@ -8,7 +8,6 @@ import { meshSuite } from "./mesh.bench.ts";
 import { startupSuite } from "./startup.bench.ts";
 import { tasksSuite } from "./tasks.bench.ts";
 import { pipelinesSuite } from "./pipelines.bench.ts";
-import { pipelinesSuite } from "./pipelines.bench.ts";
 import { vectorizeSuite } from "./vectorize.bench.ts";
 import { FULL_TIMING, QUICK_TIMING } from "./harness.ts";
 import { describeMachine, gitCommit } from "./machine.ts";
@@ -25,7 +24,7 @@ import { runSuites, type BenchSuite } from "./runner.ts";
  *
  * To add a benchmark, write a module exporting a `BenchSuite` (see `runner.ts`) and list it here.
  */
-export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite, meshSuite, tasksSuite, vectorizeSuite, pipelinesSuite, pipelinesSuite, startupSuite];
+export const SUITES: readonly BenchSuite[] = [cryptoSuite, envelopeSuite, meshSuite, tasksSuite, vectorizeSuite, pipelinesSuite, startupSuite];
 
 /** Where the full run writes its report, relative to the working directory. */
 export const DEFAULT_OUT = "docs/benchmarks.md";
