@@ -1,8 +1,7 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesEqual } from "../core/bytes.ts";
 import type { Logger } from "../log/logger.ts";
 import { FileNotFound, type Files, type Timers } from "../runtime/runtime.ts";
 import { decodeCbor, encodeCbor } from "../wire/cbor.ts";
+import { crc32 } from "./crc32.ts";
 import { checkId, checkMeta, VectorIndex, type VectorMeta } from "./vector-index.ts";
 
 /** The snapshot's name inside `<data dir>/vectors/`. */
@@ -18,15 +17,15 @@ export interface IndexStoreOptions {
   log: Logger;
   /** The agent's data dir; the snapshot goes to `<dataDir>/vectors/index.cbor`. */
   dataDir: string;
-  /** Writes are batched: a change is saved at most this long after it was made, ms (default 500). */
+  /** Writes are batched: a change is saved at most this long after it was made, ms (default 1,000). */
   debounceMs?: number;
 }
 
 /**
- * Snapshot bytes of `index`: CBOR `{format, sha256, body}` where `body` is the CBOR of
+ * Snapshot bytes of `index`: CBOR `{format, crc32, body}` where `body` is the CBOR of
  * `{dim, ids, vectors, meta}` (`vectors` the unit vectors as little-endian float32, row by row;
- * `meta` one entry per id, null where none) and `sha256` its hash, so a truncated or damaged file
- * is recognised as such.
+ * `meta` one entry per id, null where none) and `crc32` its CRC-32, so a truncated or damaged
+ * file is recognised as such (a checksum against accidents, not a signature).
  */
 export function encodeSnapshot(index: VectorIndex): Uint8Array {
   const ids: string[] = [];
@@ -40,15 +39,15 @@ export function encodeSnapshot(index: VectorIndex): Uint8Array {
   const view = new DataView(vectors.buffer);
   for (let i = 0; i < packed.length; i++) view.setFloat32(i * 4, packed[i]!, true);
   const body = encodeCbor({ dim: index.dim ?? 0, ids, vectors, meta });
-  return encodeCbor({ format: SNAPSHOT_FORMAT, sha256: sha256(body), body });
+  return encodeCbor({ format: SNAPSHOT_FORMAT, crc32: crc32(body), body });
 }
 
 /** The index in snapshot `bytes`; throws an `Error` saying what is wrong with them. */
 export function decodeSnapshot(bytes: Uint8Array): VectorIndex {
-  const outer = decodeCbor(bytes) as { format?: unknown; sha256?: unknown; body?: unknown } | null;
+  const outer = decodeCbor(bytes) as { format?: unknown; crc32?: unknown; body?: unknown } | null;
   if (typeof outer !== "object" || outer === null || outer.format !== SNAPSHOT_FORMAT) throw new Error(`not a ${SNAPSHOT_FORMAT} snapshot`);
-  if (!(outer.body instanceof Uint8Array) || !(outer.sha256 instanceof Uint8Array)) throw new Error("snapshot without body or hash");
-  if (!bytesEqual(sha256(outer.body), outer.sha256)) throw new Error("snapshot body does not match its sha256");
+  if (!(outer.body instanceof Uint8Array) || typeof outer.crc32 !== "number") throw new Error("snapshot without body or checksum");
+  if (crc32(outer.body) !== outer.crc32) throw new Error("snapshot body does not match its crc32");
   const body = decodeCbor(outer.body) as { dim?: unknown; ids?: unknown; vectors?: unknown; meta?: unknown } | null;
   const { dim, ids, vectors, meta } = body ?? {};
   if (typeof dim !== "number" || !Array.isArray(ids) || !(vectors instanceof Uint8Array) || !Array.isArray(meta)) throw new Error("snapshot body lacks dim, ids, vectors or meta");
@@ -127,7 +126,7 @@ export class IndexStore {
     this.#timer = this.#o.timers.setTimeout(() => {
       this.#timer = null;
       void this.flush();
-    }, this.#o.debounceMs ?? 500);
+    }, this.#o.debounceMs ?? 1_000);
   }
 
   /** Saves now if anything changed since the last save; resolves when it is on disk. */

@@ -23,8 +23,8 @@ export const VECTOR_LIMITS = Object.freeze({
   idLength: 256,
   /** Widest vector. */
   maxDim: 4096,
-  /** Largest `meta`, as JSON text, characters. */
-  metaChars: 4096,
+  /** Largest `meta`, as JSON text, characters (with `maxK` and `idLength`, keeps a hits message well under the 1 MiB envelope limit). */
+  metaChars: 2048,
   /** Largest `k` of a query. */
   maxK: 100,
 });

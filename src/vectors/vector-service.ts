@@ -96,13 +96,13 @@ export class VectorService implements AgentService {
       if (!q.ok || !this.#index) return this.#drop("vector.query", q.ok ? "stopped" : q.reason);
       const answer = this.#localHits(q.body.vector, q.body.k);
       this.counters.answered++;
-      void node.send(m.senderId, "vector.hits", { qid: q.body.qid, ...answer }, { private: true }).catch(() => {});
+      void node.send(m.senderId, "vector.hits", { qid: q.body.qid, ...answer }, { private: true, timeoutMs: FAN_OUT_MS.max }).catch(() => {});
     });
     node.handle("vector.delete", (m) => {
       const d = checkDelete(m.body);
       if (!d.ok || !this.#index) return this.#drop("vector.delete", d.ok ? "stopped" : d.reason);
       const deleted = this.#delete(d.body.ids);
-      void node.send(m.senderId, "vector.deleted", { qid: d.body.qid, deleted }, { private: true }).catch(() => {});
+      void node.send(m.senderId, "vector.deleted", { qid: d.body.qid, deleted }, { private: true, timeoutMs: FAN_OUT_MS.max }).catch(() => {});
     });
     node.handle("vector.hits", (m) => {
       const qid = (m.body as { qid?: unknown } | null)?.qid;
