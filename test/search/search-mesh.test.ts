@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { Agent } from "../../src/agent/agent.ts";
 import { runAdapters } from "../../src/cli/commands/run.ts";
 import { buildConfig } from "../../src/config/agent-config.ts";
+import { controlRequest } from "../../src/control/control-client.ts";
+import { CONTROL_SOCKET } from "../../src/control/control-protocol.ts";
 import type { AgentService, ServiceFactory } from "../../src/services/service.ts";
 import type { TaskOutcome } from "../../src/tasks/task.ts";
 import { VectorIndex, type VectorHit } from "../../src/vectors/vector-index.ts";
@@ -181,6 +183,9 @@ test("a peer that stops answering is reported missing and the query still answer
   assert.ok(took >= 700 && took < 5_000, `waited for the timeout, not longer: ${took} ms`);
   const status = a.status().services.vector as { queries: number; items: number };
   assert.deepEqual([status.queries, status.items], [1, 20]);
+  // The same through the control socket (`vectors`), as `agent` talks to it.
+  const viaSocket = (await controlRequest(runtime, `${a.config.dataDir}/${CONTROL_SOCKET}`, "vectors")) as { items: number; dim: number; queries: number };
+  assert.deepEqual([viaSocket.items, viaSocket.dim, viaSocket.queries], [20, 8, 1]);
 });
 
 test("text items and text queries are embedded by the agent's vectorize kind; without one, inference_unavailable", { timeout: 60_000 }, async (t) => {
