@@ -11,6 +11,8 @@ Commands:
   submit KIND    hand a task to the running agent (--input FILE, --wait, --json, ...)
   tasks          tasks the running agent coordinates (--json)
   explain ID     why a task went where it went
+  store FILE     store a file on the mesh's storage peers, replicated (--replicas N)
+  fetch HASH     fetch a stored blob by its sha256 (--out FILE)
   profiles       the hardware profiles, and which one this device detects as
   bench          this device's own figures: signatures, envelopes, task jobs per second
   id             print this agent's ID, creating the identity if absent
@@ -81,6 +83,17 @@ input into parts sized to each capable peer (kinds sum, echo), runs them in para
 the results in order. --workflow FILE runs a dependency graph of steps (docs/tasks.md);
 both wait for the result. While waiting on a terminal (not with --json), a status line on
 stderr shows the task's state and the time elapsed.`,
+  store: `Usage: agent store FILE [--replicas N] [--retention-hours H] [--json]
+
+Stores the file's bytes as a blob on the mesh's storage peers (a store task through the running
+agent) and prints its sha256, the blob's name. N copies are kept on distinct storage peers
+(default 2, or storage.replicas in the config); a copy lost with its peer is re-made on another.
+--retention-hours deletes it after H hours (default: kept). Storing a .onnx file shares a model:
+a worker that lacks it fetches it by that hash. Limit: about 1 MiB through a task (docs/storage.md).`,
+  fetch: `Usage: agent fetch HASH [--out FILE]
+
+Fetches blob HASH from the mesh's storage peers (a fetch task); the bytes are checked against the
+hash and a corrupt copy is refused. Writes FILE, or prints the blob when it is UTF-8 text.`,
   tasks: `Usage: agent tasks [--json]
 
 The tasks the running agent coordinates, most recent first: ID, kind, state, workers, retries.`,
@@ -109,7 +122,7 @@ Creates the identity (identity.json, mode 0600) in the data dir on first use.`,
 
 Run on the mesh owner's device. Prints an invitation token for the agent with that ID
 (get it with "agent id" on the new device), or a username and password with which a plain
-MQTT sensor may publish under sensors/. --days sets an expiry (default: never).`,
+MQTT sensor may publish under sensors/ and read pipeline results/ and alerts/. --days sets an expiry (default: never).`,
   join: `Usage: agent join TOKEN
 
 Checks that TOKEN (from "agent invite" on the owner's device) invites this agent, and stores it.

@@ -41,7 +41,7 @@ export const inviteCommand: Command = async ({ runtime, args, output, dataDir })
   if (sensor !== undefined) {
     output.out(`username: ${sensor}`);
     output.out(`password: ${certToToken(cert)}`);
-    output.out(`topics:   publish under sensors/ only`);
+    output.out(`topics:   publish under sensors/; subscribe under results/ and alerts/ (pipeline outputs)`);
   } else {
     output.out(certToToken(cert));
   }
