@@ -165,8 +165,9 @@ export class VectorService implements AgentService {
     const k = checked(() => checkK(i.k ?? 10));
     let vector: number[];
     if (i.vector !== undefined) {
-      if (!Array.isArray(i.vector)) throw bad(`"vector" expected an array of numbers`);
-      vector = i.vector as number[];
+      const v = i.vector;
+      if (!Array.isArray(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) throw bad(`"vector" expected an array of numbers`);
+      vector = Array.from(v as ArrayLike<number>);
     } else if (typeof i.text === "string" && i.text.length > 0) {
       vector = (await this.#embed([i.text]))[0]!;
     } else throw bad(`a query needs a "vector" or a non-empty "text"`);
