@@ -85,15 +85,17 @@ both wait for the result. While waiting on a terminal (not with --json), a statu
 stderr shows the task's state and the time elapsed.`,
   store: `Usage: agent store FILE [--replicas N] [--retention-hours H] [--json]
 
-Stores the file's bytes as a blob on the mesh's storage peers (a store task through the running
-agent) and prints its sha256, the blob's name. N copies are kept on distinct storage peers
-(default 2, or storage.replicas in the config); a copy lost with its peer is re-made on another.
---retention-hours deletes it after H hours (default: kept). Storing a .onnx file shares a model:
-a worker that lacks it fetches it by that hash. Limit: about 1 MiB through a task (docs/storage.md).`,
+Stores the file's bytes as a blob on the mesh's storage peers and prints its sha256, the blob's
+name. N copies are kept on distinct storage peers (default 2, or storage.replicas in the config);
+a copy lost with its peer is re-made on another. --retention-hours deletes it after H hours
+(default: kept). Storing a .onnx file shares a model: a worker that lacks it fetches it by that
+hash. An agent with the storage role reads the file itself (up to storage.maxBlobMb, default 64);
+through any other agent a store task carries the bytes, up to 900 KiB (docs/storage.md).`,
   fetch: `Usage: agent fetch HASH [--out FILE]
 
-Fetches blob HASH from the mesh's storage peers (a fetch task); the bytes are checked against the
-hash and a corrupt copy is refused. Writes FILE, or prints the blob when it is UTF-8 text.`,
+Fetches blob HASH from the mesh's storage peers; the bytes are checked against the hash and a
+corrupt copy is refused. Writes FILE (on a storage agent, any size), or prints the blob when it
+is UTF-8 text (through a fetch task, up to 900 KiB).`,
   tasks: `Usage: agent tasks [--json]
 
 The tasks the running agent coordinates, most recent first: ID, kind, state, workers, retries.`,

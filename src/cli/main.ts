@@ -12,6 +12,7 @@ import { RUN_FLAGS, runCommand } from "./commands/run.ts";
 import { PEERS_FLAGS, peersCommand, STATUS_FLAGS, statusCommand } from "./commands/status.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { explainCommand, SUBMIT_FLAGS, submitCommand, tasksCommand } from "./commands/tasks.ts";
+import { FETCH_FLAGS, fetchCommand, STORE_FLAGS, storeCommand } from "./commands/blobs.ts";
 import { ControlError } from "../control/control-protocol.ts";
 import { commandContext, type Command, type Output } from "./context.ts";
 import { HELP } from "./help.ts";
@@ -31,6 +32,8 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   explain: { run: explainCommand, flags: { json: "boolean" } },
   profiles: { run: profilesCommand, flags: { json: "boolean" } },
   bench: { run: benchCommand, flags: BENCH_FLAGS },
+  store: { run: storeCommand, flags: STORE_FLAGS },
+  fetch: { run: fetchCommand, flags: FETCH_FLAGS },
 };
 
 /**

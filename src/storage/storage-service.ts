@@ -8,6 +8,8 @@ import { BlobError } from "./blob-error.ts";
 import { BlobStore, blobsDirIn, type BlobManifest } from "./blob-store.ts";
 import { Assembly, BLOB_TYPES, parseGet, parseHolders, parsePutPiece, pieces } from "./blob-wire.ts";
 import { planRepairs } from "./replication.ts";
+import { storageControl } from "./storage-control.ts";
+import type { ControlHandler } from "../control/control-server.ts";
 
 /** A `store` task's output. */
 export interface StoreResult {
@@ -23,7 +25,8 @@ export interface StoreResult {
 /** Incoming `blob.put` pieces are dropped when a blob is not complete after this long, ms. */
 const ASSEMBLY_TTL_MS = 5 * 60_000;
 
-class BadInput extends Error {
+/** A kind's input or params are wrong (task failure code `bad_input`). */
+export class BadInput extends Error {
   readonly code = "bad_input";
 }
 
@@ -37,6 +40,7 @@ class BadInput extends Error {
 export class StorageService implements AgentService {
   readonly name = "storage";
   readonly kinds: Readonly<Record<string, ServiceKind>>;
+  readonly control: Readonly<Record<string, ControlHandler>>;
   readonly #c: ServiceContext;
   readonly store: BlobStore;
   readonly #models: ModelStore;
@@ -52,6 +56,7 @@ export class StorageService implements AgentService {
     this.store = new BlobStore(context.runtime.files, blobsDirIn(context.config.dataDir));
     this.#models = new ModelStore(context.runtime.files, modelsDirIn(context.config.dataDir));
     this.kinds = { store: (input, params) => this.#storeKind(input, params), fetch: (input, params) => this.#fetchKind(input, params) };
+    this.control = storageControl(this, (bytes, params) => this.#storeKind(bytes, params));
   }
 
   /** The network client (also used for models), once started. */

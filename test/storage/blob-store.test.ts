@@ -53,7 +53,7 @@ test("a corrupted blob on disk is detected by its hash, refused with blob_corrup
     await store.load("a", 0);
     const { hash } = await store.put(new Uint8Array(100_000).fill(7), meta);
     const bytes = await readFile(`${dir}/${hash}`);
-    bytes[50_000] ^= 0x01; // one bit
+    bytes[50_000]! ^= 0x01; // one bit
     await writeFile(`${dir}/${hash}`, bytes);
     await assert.rejects(store.get(hash), (e: unknown) => e instanceof BlobError && e.code === "blob_corrupt" && e.message.includes("is corrupt"));
     assert.equal(store.corrupt, 1);
@@ -70,7 +70,7 @@ test("a corrupted model file is refused by the model store with model_corrupt", 
     const models = new ModelStore(nodeFiles, modelsDirIn(await scope.tempDir()));
     const hash = await models.add(pairAddModel());
     const bytes = await readFile(models.path(hash));
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1]! ^= 0xff;
     await writeFile(models.path(hash), bytes);
     await assert.rejects(models.get(hash), (e: unknown) => (e as { code?: string }).code === "model_corrupt");
     assert.equal(await models.add(pairAddModel()), hash, "adding the intact model again replaces the damaged copy");
