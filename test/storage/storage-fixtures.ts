@@ -12,7 +12,7 @@ import { modelsDirIn } from "../../src/inference/model-store.ts";
 import type { StorageService } from "../../src/storage/storage-service.ts";
 import type { TaskOutcome } from "../../src/tasks/task.ts";
 import { CPU } from "../inference/helpers.ts";
-import { makeMesh, runtime, Scope, TEST_CONFIG, testLogger, type MemberKit } from "../support/mesh-fixtures.ts";
+import { freezableRelay, makeMesh, runtime, Scope, TEST_CONFIG, testLogger, type FreezableRelay, type MemberKit } from "../support/mesh-fixtures.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** One agent to start: its roles, whether its workers run `infer`, extra config. */
@@ -21,6 +21,8 @@ export interface AgentPlan {
   roles: string[];
   inference?: boolean;
   config?: Record<string, unknown>;
+  /** Connect through a TCP relay the test can freeze (the agent then vanishes without a goodbye). */
+  relay?: boolean;
 }
 
 /** An agent of a storage mesh, with its data dir. */
@@ -28,6 +30,7 @@ export interface MeshAgent {
   name: string;
   kit: MemberKit;
   agent: Agent;
+  relay?: FreezableRelay;
 }
 
 /** Starts an Agent for `kit` on the real adapters; stopped by `scope` (stopping twice is fine). */
@@ -57,7 +60,10 @@ export async function storageMesh(scope: Scope, plans: AgentPlan[]): Promise<Mes
   const first = await startPlanned(scope, kits[0]!, plans[0]!, "embedded");
   const url = first.hostedBroker!.url;
   const agents: MeshAgent[] = [{ name: plans[0]!.name, kit: kits[0]!, agent: first }];
-  for (let i = 1; i < plans.length; i++) agents.push({ name: plans[i]!.name, kit: kits[i]!, agent: await startPlanned(scope, kits[i]!, plans[i]!, url) });
+  for (let i = 1; i < plans.length; i++) {
+    const relay = plans[i]!.relay ? await freezableRelay(scope, { host: "127.0.0.1", port: first.hostedBroker!.port }) : undefined;
+    agents.push({ name: plans[i]!.name, kit: kits[i]!, agent: await startPlanned(scope, kits[i]!, plans[i]!, relay?.url ?? url), ...(relay ? { relay } : {}) });
+  }
   await waitFor(() => agents.every((a) => a.agent.node.peers.live().length === plans.length - 1), 10_000, "every agent sees every other");
   return agents;
 }

@@ -18,50 +18,57 @@ const done = <T>(o: Awaited<ReturnType<typeof runTask>>): T => {
   return (o as { output: T }).output;
 };
 
-test("store with r = 2 on three storage peers: stop one holder, fetch still succeeds, the blob is re-replicated to the third", { timeout: 60_000 }, async () => {
-  const scope = new Scope();
-  try {
-    const agents = await storageMesh(scope, [
-      { name: "s0", roles: ["storage"] },
-      { name: "s1", roles: ["storage"] },
-      { name: "s2", roles: ["storage"] },
-    ]);
-    const [s0] = agents;
-    // 600 KiB: three pieces on the wire.
-    const blob = new Uint8Array(600 * 1024).map((_, i) => (i * 31) % 256);
-    const t0 = Date.now();
-    const stored = done<StoreResult>(await runTask(s0!.agent, { kind: "store", input: blob, params: { replicas: 2 } }));
-    const storeMs = Date.now() - t0;
-    assert.equal(stored.hash, sha256(blob));
-    assert.equal(stored.size, blob.byteLength);
-    assert.deepEqual([stored.replicas, stored.wanted, stored.holders.length], [2, 2, 2]);
-    const holders = agents.filter((a) => stored.holders.includes(a.agent.identity.id));
-    const other = agents.find((a) => !stored.holders.includes(a.agent.identity.id))!;
-    for (const h of holders) assert.ok(await onDisk(h.kit.dataDir, stored.hash), `${h.name} holds it`);
-    assert.equal(await onDisk(other.kit.dataDir, stored.hash), false, "exactly r copies");
-    // Every holder knows who the holders are.
-    for (const h of holders) await waitFor(() => storageOf(h.agent).store.manifest(stored.hash)?.holders.length === 2, 5_000, `${h.name}'s holders list`);
+for (const how of ["stopped", "vanished"] as const) {
+  test(`store with r = 2 on three storage peers: one holder ${how}, fetch still succeeds, the blob is re-replicated to the third`, { timeout: 60_000 }, async () => {
+    const scope = new Scope();
+    try {
+      // "vanished": the holder's connection freezes (no goodbye, no last will yet); the others see it gone by its silence.
+      const agents = await storageMesh(scope, [
+        { name: "s0", roles: ["storage"] },
+        { name: "s1", roles: ["storage"], relay: true },
+        { name: "s2", roles: ["storage"], relay: true },
+      ]);
+      const [s0] = agents;
+      // 600 KiB: three pieces on the wire.
+      const blob = new Uint8Array(600 * 1024).map((_, i) => (i * 31) % 256);
+      const t0 = Date.now();
+      const stored = done<StoreResult>(await runTask(s0!.agent, { kind: "store", input: blob, params: { replicas: 2 } }));
+      const storeMs = Date.now() - t0;
+      assert.equal(stored.hash, sha256(blob));
+      assert.equal(stored.size, blob.byteLength);
+      assert.deepEqual([stored.replicas, stored.wanted, stored.holders.length], [2, 2, 2]);
+      const holders = agents.filter((a) => stored.holders.includes(a.agent.identity.id));
+      const other = agents.find((a) => !stored.holders.includes(a.agent.identity.id))!;
+      for (const h of holders) assert.ok(await onDisk(h.kit.dataDir, stored.hash), `${h.name} holds it`);
+      assert.equal(await onDisk(other.kit.dataDir, stored.hash), false, "exactly r copies");
+      // Every holder knows who the holders are.
+      for (const h of holders) await waitFor(() => storageOf(h.agent).store.manifest(stored.hash)?.holders.length === 2, 5_000, `${h.name}'s holders list`);
 
-    // Stop a holder that does not host the broker (the mesh lives on through s0's broker).
-    const victim = holders.find((h) => h !== s0)!;
-    const survivor = holders.find((h) => h !== victim)!;
-    await victim.agent.stop();
-    const asker = agents.find((a) => a !== victim)!;
-    const t1 = Date.now();
-    const fetched = done<Uint8Array>(await runTask(asker.agent, { kind: "fetch", input: { hash: stored.hash } }));
-    const fetchMs = Date.now() - t1;
-    assert.deepEqual(new Uint8Array(fetched), blob);
+      // Stop a holder that does not host the broker (the mesh lives on through s0's broker).
+      const victim = holders.find((h) => h !== s0)!;
+      const survivor = holders.find((h) => h !== victim)!;
+      if (how === "stopped") await victim.agent.stop();
+      else {
+        victim.relay!.freeze();
+        await waitFor(() => agents.every((a) => a === victim || a.agent.node.peers.get(victim.agent.identity.id)?.health === "gone"), 10_000, "the vanished holder seen as gone");
+      }
+      const asker = agents.find((a) => a !== victim)!;
+      const t1 = Date.now();
+      const fetched = done<Uint8Array>(await runTask(asker.agent, { kind: "fetch", input: { hash: stored.hash } }));
+      const fetchMs = Date.now() - t1;
+      assert.deepEqual(new Uint8Array(fetched), blob);
 
-    // The surviving holder copies it to the third agent, which then holds an intact copy on disk.
-    await waitFor(() => onDisk(other.kit.dataDir, stored.hash), 15_000, "re-replication to the third agent");
-    assert.equal(sha256(await readFile(`${blobsDirIn(other.kit.dataDir)}/${stored.hash}`)), stored.hash);
-    assert.equal((storageOf(survivor.agent).status() as { rereplicated: number }).rereplicated, 1);
-    await waitFor(() => storageOf(other.agent).store.manifest(stored.hash)?.holders.join() === [survivor.agent.identity.id, other.agent.identity.id].sort().join(), 5_000, "the holders list drops the stopped agent");
-    process.stderr.write(`# store 600 KiB r=2: ${storeMs} ms; fetch after a holder left: ${fetchMs} ms\n`);
-  } finally {
-    await scope.close();
-  }
-});
+      // The surviving holder copies it to the third agent, which then holds an intact copy on disk.
+      await waitFor(() => onDisk(other.kit.dataDir, stored.hash), 15_000, "re-replication to the third agent");
+      assert.equal(sha256(await readFile(`${blobsDirIn(other.kit.dataDir)}/${stored.hash}`)), stored.hash);
+      await waitFor(() => (storageOf(survivor.agent).status() as { rereplicated: number }).rereplicated === 1, 5_000, "the survivor counts its copy (after the new holder's blob.stored)");
+      await waitFor(() => storageOf(other.agent).store.manifest(stored.hash)?.holders.join() === [survivor.agent.identity.id, other.agent.identity.id].sort().join(), 5_000, "the holders list drops the stopped agent");
+      process.stderr.write(`# store 600 KiB r=2: ${storeMs} ms; fetch after a holder ${how}: ${fetchMs} ms\n`);
+    } finally {
+      await scope.close();
+    }
+  });
+}
 
 test("store and fetch across two agents; a corrupt copy on disk is refused and an intact one fetched from the peer", { timeout: 60_000 }, async () => {
   const scope = new Scope();
