@@ -1,6 +1,20 @@
 import type { agentStatus } from "../agent/agent-status.ts";
 
-type Status = ReturnType<typeof agentStatus>;
+type Status = ReturnType<typeof agentStatus> & { services?: Record<string, unknown> };
+
+/**
+ * The numeric leaves of a service's status as `[path, value]`, the path's parts joined by `.`;
+ * list items are named by their `name` field where they have one (a pipeline), else by index.
+ */
+function numericLeaves(value: unknown, path: string, out: Array<[string, number]>, depth = 0): Array<[string, number]> {
+  if (typeof value === "number") out.push([path, value]);
+  else if (typeof value === "boolean") out.push([path, value ? 1 : 0]);
+  else if (value !== null && typeof value === "object" && depth < 6) {
+    const entries = Array.isArray(value) ? value.map((v, i) => [typeof (v as { name?: unknown })?.name === "string" ? (v as { name: string }).name : String(i), v] as const) : Object.entries(value);
+    for (const [k, v] of entries) numericLeaves(v, path ? `${path}.${k}` : k, out, depth + 1);
+  }
+  return out;
+}
 
 /** Escapes a label value for the Prometheus text format (backslash, quote, newline). */
 function label(value: string): string {
@@ -66,6 +80,16 @@ export function renderMetrics(status: Status): string {
     ]);
     if (tasks.worker) x.family("p2p_agent_tasks_running", "gauge", "Tasks running on this agent now.", [[{}, tasks.worker.running]]);
   }
+  if (tasks) {
+    const { inputSeconds: _i, outputSeconds: _o, ...deleted } = tasks.retention;
+    x.family("p2p_agent_task_payloads_deleted_total", "counter", "Task inputs and outputs dropped under the retention policy.", Object.entries(deleted).map(([k, n]) => [{ what: k === "inputsDeleted" ? "input" : "output" }, n]));
+  }
+  x.family(
+    "p2p_agent_service",
+    "gauge",
+    "Numbers each service (vector, storage, pipelines) reports in agent status: counters, sizes and flags, by service and field path.",
+    Object.entries(status.services ?? {}).flatMap(([service, s]) => numericLeaves(s, "", []).map(([field, n]): [Record<string, string>, number] => [{ service, field }, n])),
+  );
   x.family("p2p_agent_peer_reputation", "gauge", "Trust in each peer this agent has worked with, 0 to 1.", Object.entries(status.reputation).map(([id, r]) => [{ peer: id }, r.score]));
   return x.lines.join("\n") + "\n";
 }

@@ -29,6 +29,10 @@ function status(overrides: Partial<Status> = {}): Status {
       recent: [],
     },
     reputation: { ["c".repeat(52)]: { good: 3, bad: 1, observations: 4, score: 0.67 } },
+    services: {
+      storage: { blobs: 3, bytes: 4096, corrupt: 1 },
+      pipelines: { pipelines: [{ name: "temp", input: "sensors/+/t", running: true, backlog: 0, counters: { readings: 120, alerts: 2, malformed: { no_field: 1 } } }] },
+    },
     ...overrides,
   };
 }
@@ -50,6 +54,11 @@ test("metrics carry identity, resources, peers, broker, messages and refusals", 
   assert.match(text, /^p2p_agent_power_watts 7\.5$/m);
   assert.match(text, /^p2p_agent_accepting_work 0$/m);
   assert.match(text, /^p2p_agent_peer_reputation\{peer="c{52}"\} 0\.67$/m);
+  assert.match(text, /^p2p_agent_task_payloads_deleted_total\{what="output"\} 38$/m);
+  assert.match(text, /^p2p_agent_service\{service="storage",field="corrupt"\} 1$/m);
+  assert.match(text, /^p2p_agent_service\{service="pipelines",field="pipelines\.temp\.counters\.alerts"\} 2$/m);
+  assert.match(text, /^p2p_agent_service\{service="pipelines",field="pipelines\.temp\.running"\} 1$/m);
+  assert.match(text, /^p2p_agent_service\{service="pipelines",field="pipelines\.temp\.counters\.malformed\.no_field"\} 1$/m);
 });
 
 test("unknown temperature and no hosted broker leave those series out", () => {
