@@ -136,7 +136,7 @@ test("runSuites refuses two suites with one id", async () => {
 });
 
 test("parseBenchArgs: --quick, --out and the BENCH_ variables", () => {
-  assert.deepEqual(parseBenchArgs([], {}), { quick: false, out: "docs/benchmarks.md" });
+  assert.deepEqual(parseBenchArgs([], {}), { quick: false, out: "docs/benchmarks.md", only: null });
   assert.equal(parseBenchArgs(["--quick"], {}).quick, true);
   assert.equal(parseBenchArgs([], { BENCH_QUICK: "1" }).quick, true);
   assert.equal(parseBenchArgs([], { BENCH_QUICK: "0" }).quick, false);
@@ -146,6 +146,12 @@ test("parseBenchArgs: --quick, --out and the BENCH_ variables", () => {
   assert.equal(parseBenchArgs([], { BENCH_OUT: "y.md" }).out, "y.md");
   assert.throws(() => parseBenchArgs(["--fast"], {}), TypeError);
   assert.throws(() => parseBenchArgs(["--out"], {}), TypeError);
+  const only = parseBenchArgs(["--only", "mesh,vectorize"], {});
+  assert.deepEqual(only.only, ["mesh", "vectorize"]);
+  assert.notEqual(only.out, "docs/benchmarks.md", "a partial run must not replace the whole report");
+  assert.equal(parseBenchArgs(["--only=mesh", "--out", "m.md"], {}).out, "m.md");
+  assert.throws(() => parseBenchArgs(["--only", "nope"], {}), /expects suite ids from crypto/);
+  assert.throws(() => parseBenchArgs(["--only"], {}), TypeError);
 });
 
 test("rows in ms or MB get a Unit column and ratios within one unit; a suite of rates keeps its table", async () => {

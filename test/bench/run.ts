@@ -21,6 +21,9 @@ import { runSuites, type BenchSuite } from "./runner.ts";
  *   --out PATH     where the report goes (also `BENCH_OUT`). Default `docs/benchmarks.md`; for a
  *                  quick run the default is a file in the temp directory, so a smoke test never
  *                  overwrites the published figures with rough ones.
+ *   --only IDS     run only these suites (comma-separated ids, e.g. `mesh,vectorize`); the report
+ *                  then goes to the temp directory unless --out says otherwise, so a partial run
+ *                  never replaces the whole published report.
  *
  * To add a benchmark, write a module exporting a `BenchSuite` (see `runner.ts`) and list it here.
  */
@@ -33,6 +36,8 @@ export const DEFAULT_OUT = "docs/benchmarks.md";
 export interface BenchArgs {
   quick: boolean;
   out: string;
+  /** Suite ids to run; null = all. */
+  only: string[] | null;
 }
 
 /**
@@ -43,6 +48,7 @@ export interface BenchArgs {
 export function parseBenchArgs(argv: readonly string[], env: Record<string, string | undefined>): BenchArgs {
   let quick = env.BENCH_QUICK !== undefined && env.BENCH_QUICK !== "" && env.BENCH_QUICK !== "0";
   let out = env.BENCH_OUT || undefined;
+  let only: string[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--quick") quick = true;
@@ -50,9 +56,16 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
       const value = arg === "--out" ? argv[++i] : arg.slice("--out=".length);
       if (!value) throw new TypeError(`"--out" expects a path`);
       out = value;
-    } else throw new TypeError(`unknown argument ${JSON.stringify(arg)}; expected --quick or --out PATH`);
+    } else if (arg === "--only" || arg.startsWith("--only=")) {
+      const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
+      const ids = (value ?? "").split(",").filter(Boolean);
+      const unknown = ids.filter((id) => !SUITES.some((s) => s.id === id));
+      if (ids.length === 0 || unknown.length > 0) throw new TypeError(`"--only" expects suite ids from ${SUITES.map((s) => s.id).join(", ")}, got ${JSON.stringify(value ?? "")}`);
+      only = ids;
+    } else throw new TypeError(`unknown argument ${JSON.stringify(arg)}; expected --quick, --out PATH or --only IDS`);
   }
-  return { quick, out: out ?? (quick ? join(tmpdir(), "p2p-agent-benchmarks-quick.md") : DEFAULT_OUT) };
+  const partial = quick ? "quick" : only ? "partial" : null;
+  return { quick, only, out: out ?? (partial ? join(tmpdir(), `p2p-agent-benchmarks-${partial}.md`) : DEFAULT_OUT) };
 }
 
 async function main(): Promise<number> {
@@ -70,7 +83,7 @@ async function main(): Promise<number> {
     const machine = describeMachine();
     const commit = gitCommit();
     console.log(`bench: ${machine.cpuModel}, ${machine.cores} cores, ${machine.runtime}${args.quick ? " (quick)" : ""}`);
-    const report = await runSuites(SUITES, {
+    const report = await runSuites(args.only ? SUITES.filter((s) => args.only!.includes(s.id)) : SUITES, {
       timing: args.quick ? QUICK_TIMING : FULL_TIMING,
       quick: args.quick,
       machine,

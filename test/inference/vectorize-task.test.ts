@@ -8,26 +8,21 @@ import { readdir } from "node:fs/promises";
 import { Agent } from "../../src/agent/agent.ts";
 import { prepareInference } from "../../src/adapters/node/infer-kind.ts";
 import { loadOnnxRuntime } from "../../src/adapters/node/onnx-runtime.ts";
-import { runAdapters } from "../../src/cli/commands/run.ts";
-import { buildConfig } from "../../src/config/agent-config.ts";
 import { BUILTIN_MODEL_HASHES, BUILTIN_MODELS } from "../../src/inference/builtin-models.ts";
 import { modelsDirIn } from "../../src/inference/model-store.ts";
 import { tokenizeBatch } from "../../src/inference/tokenizer.ts";
 import type { InferWorkerOptions } from "../../src/adapters/node/infer-kind.ts";
 import { chunkText, type Chunk } from "../../src/tasks/chunk.ts";
 import type { TaskOutcome, TaskSpec } from "../../src/tasks/task.ts";
-import { makeMesh, runtime, Scope, TEST_CONFIG, testLogger } from "../support/mesh-fixtures.ts";
+import { makeMesh, runtime, Scope, testLogger } from "../support/mesh-fixtures.ts";
+import { startTaskAgent } from "../support/task-agent.ts";
 import { waitFor } from "../support/wait.ts";
 import { assertClose, CPU, readings } from "./helpers.ts";
 
 const TEXT_EMBED = BUILTIN_MODEL_HASHES["text-embed"]!;
 
-async function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, inference: InferWorkerOptions | null): Promise<Agent> {
-  const log = testLogger(name);
-  const agent = new Agent(runtime, buildConfig(dataDir, { ...TEST_CONFIG, concurrency: 1, ...config }), runAdapters(log, () => undefined, inference), log);
-  scope.defer(() => agent.stop());
-  await agent.start();
-  return agent;
+function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, inference: InferWorkerOptions | null): Promise<Agent> {
+  return startTaskAgent(scope, dataDir, config, name, { inference });
 }
 
 /** Two agents: A coordinates and hosts the broker, B runs tasks with onnxruntime. */

@@ -5,15 +5,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Agent } from "../../src/agent/agent.ts";
-import { runAdapters } from "../../src/cli/commands/run.ts";
-import { buildConfig } from "../../src/config/agent-config.ts";
 import { controlRequest } from "../../src/control/control-client.ts";
 import { CONTROL_SOCKET } from "../../src/control/control-protocol.ts";
 import type { AgentService, ServiceFactory } from "../../src/services/service.ts";
 import type { TaskOutcome } from "../../src/tasks/task.ts";
 import { VectorIndex, type VectorHit } from "../../src/vectors/vector-index.ts";
 import { vectorService, type QueryResult, type VectorService } from "../../src/vectors/vector-service.ts";
-import { freezableRelay, makeMesh, runtime, Scope, TEST_CONFIG, testLogger } from "../support/mesh-fixtures.ts";
+import { freezableRelay, makeMesh, runtime, Scope } from "../support/mesh-fixtures.ts";
+import { startTaskAgent } from "../support/task-agent.ts";
 import { waitFor } from "../support/wait.ts";
 
 const DIM = 8;
@@ -39,12 +38,8 @@ const toyVectorize: ServiceFactory = () =>
     stop: async () => {},
   }) satisfies AgentService;
 
-async function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, services: ServiceFactory[] = [vectorService]): Promise<Agent> {
-  const log = testLogger(name);
-  const agent = new Agent(runtime, buildConfig(dataDir, { ...TEST_CONFIG, roles: "vector", ...config }), { ...runAdapters(log), services }, log);
-  scope.defer(() => agent.stop());
-  await agent.start();
-  return agent;
+function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, services: ServiceFactory[] = [vectorService]): Promise<Agent> {
+  return startTaskAgent(scope, dataDir, { roles: "vector", ...config }, name, { services });
 }
 
 const vectors = (agent: Agent) => agent.service<VectorService>("vector")!;

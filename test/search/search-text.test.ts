@@ -6,21 +6,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "../../src/agent/agent.ts";
 import { prepareInference, type InferWorkerOptions } from "../../src/adapters/node/infer-kind.ts";
-import { runAdapters } from "../../src/cli/commands/run.ts";
-import { buildConfig } from "../../src/config/agent-config.ts";
 import type { TaskOutcome } from "../../src/tasks/task.ts";
 import { VectorIndex } from "../../src/vectors/vector-index.ts";
 import type { QueryResult, VectorService } from "../../src/vectors/vector-service.ts";
 import { CPU } from "../inference/helpers.ts";
-import { makeMesh, runtime, Scope, TEST_CONFIG, testLogger } from "../support/mesh-fixtures.ts";
+import { makeMesh, Scope, testLogger } from "../support/mesh-fixtures.ts";
+import { startTaskAgent } from "../support/task-agent.ts";
 import { waitFor } from "../support/wait.ts";
 
-async function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, inference: InferWorkerOptions | null): Promise<Agent> {
-  const log = testLogger(name);
-  const agent = new Agent(runtime, buildConfig(dataDir, { ...TEST_CONFIG, concurrency: 1, ...config }), runAdapters(log, () => undefined, inference), log);
-  scope.defer(() => agent.stop());
-  await agent.start();
-  return agent;
+function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string, inference: InferWorkerOptions | null): Promise<Agent> {
+  return startTaskAgent(scope, dataDir, config, name, { inference });
 }
 
 const TEXTS = ["pump three is running hot", "valve four is closed", "the greenhouse needs water", "battery voltage is low", "pump pressure dropped", "door sensor opened"];

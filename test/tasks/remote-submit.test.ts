@@ -5,20 +5,15 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { Agent } from "../../src/agent/agent.ts";
-import { runAdapters } from "../../src/cli/commands/run.ts";
-import { buildConfig } from "../../src/config/agent-config.ts";
 import type { TaskOutcome } from "../../src/tasks/task.ts";
-import { makeMesh, runtime, Scope, TEST_CONFIG, testLogger } from "../support/mesh-fixtures.ts";
+import { makeMesh, Scope } from "../support/mesh-fixtures.ts";
+import { startTaskAgent } from "../support/task-agent.ts";
 import { waitFor } from "../support/wait.ts";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-async function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string): Promise<Agent> {
-  const log = testLogger(name);
-  const agent = new Agent(runtime, buildConfig(dataDir, { ...TEST_CONFIG, concurrency: 1, ...config }), runAdapters(log), log);
-  scope.defer(() => agent.stop());
-  await agent.start();
-  return agent;
+function start(scope: Scope, dataDir: string, config: Record<string, unknown>, name: string): Promise<Agent> {
+  return startTaskAgent(scope, dataDir, config, name);
 }
 
 /** `promise`, or a rejection naming `what` after `ms`. */
