@@ -3,10 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { encodeCbor } from "../../src/wire/cbor.ts";
-import { MAX_READING_BYTES, parseReading } from "../../src/pipelines/reading.ts";
-import { SlidingWindows } from "../../src/pipelines/windows.ts";
-import { hash53, ownerOf } from "../../src/pipelines/assignment.ts";
+import { encodeCbor } from "../../../src/wire/cbor.ts";
+import { MAX_READING_BYTES, parseReading } from "../../../src/pipelines/reading.ts";
+import { SlidingWindows } from "../../../src/pipelines/windows.ts";
+import { hash53, ownerOf } from "../../../src/pipelines/assignment.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

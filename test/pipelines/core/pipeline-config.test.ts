@@ -2,8 +2,8 @@
 // its field, output topic templates, and the `{sensor}` part a filter's wildcards match.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildConfig, ConfigError } from "../../src/config/agent-config.ts";
-import { isTopicFilter, outputTopic, parsePipelines, sensorOf } from "../../src/pipelines/pipeline-config.ts";
+import { buildConfig, ConfigError } from "../../../src/config/agent-config.ts";
+import { isTopicFilter, outputTopic, parsePipelines, sensorOf } from "../../../src/pipelines/pipeline-config.ts";
 
 const good = { name: "temps", input: "sensors/+/temperature", window: { size: 8 }, model: "sensor-anomaly", threshold: 3 };
 
