@@ -206,6 +206,9 @@ export class Agent {
     const threads = config.roles.includes("processing") && this.#adapters.executor ? this.#adapters.executor({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null;
     const missingModel = modelFetcher({ runtime, node, log: this.#log, dataDir: config.dataDir, maxBytes: config.storage.maxBlobMb * 1_048_576, storage: this.service<StorageService>("storage") });
     executor = threads || Object.keys(local).length > 0 ? routedExecutor(threads, local, runtime.timers, () => runtime.clock.now(), { missingModel }) : null;
+    // Services first: the task service resumes journaled tasks at once, and a resumed task of a
+    // service's kind placed here must find its service running.
+    for (const service of this.#services) await service.start();
     this.#tasks = await TaskService.start({
       runtime,
       node,
@@ -224,7 +227,6 @@ export class Agent {
       accepting: () => this.#device?.accepting() ?? true,
       ...(this.#adapters.faults ? { faults: this.#adapters.faults } : {}),
     });
-    for (const service of this.#services) await service.start();
     node.start();
   }
 

@@ -109,7 +109,7 @@ function firstStart(text: string, lo: number, hi: number): number {
 
 /**
  * Cuts `text` into chunks of at most `size` characters (default 1000) that overlap by at most
- * `overlap` (default 100, less than `size`). The chunks cover the whole text in order: the first
+ * `overlap` (default 100, at most half of `size`). The chunks cover the whole text in order: the first
  * starts at 0, the last ends at `text.length`, and each starts after the one before it and no later
  * than where that one ends. A chunk ends at the last sentence start in the second half of its
  * window (past `overlap` too), else at the last word start there, else at exactly `size`; the next
@@ -118,18 +118,20 @@ function firstStart(text: string, lo: number, hi: number): number {
  * `size / 10` (rounded down) when that is less.
  *
  * Throws `TypeError` (not a string, a non-integer option) or `RangeError` (`size` below 1 or above
- * MAX_CHUNK_SIZE, `overlap` below 0 or not below `size`) naming the field; both carry
+ * MAX_CHUNK_SIZE, `overlap` below 0 or above `size / 2`) naming the field; both carry
  * `code: "bad_input"`, the task failure code.
  */
 export function chunkText(text: string, options: ChunkOptions = {}): Chunk[] {
   if (typeof text !== "string") throw badInput(new TypeError(`chunk "text" expected a string, got ${describe(text)}`));
   const size = integerIn("size", options.size, CHUNK_SIZE, 1, MAX_CHUNK_SIZE);
-  const overlap = integerIn("overlap", options.overlap, Math.min(CHUNK_OVERLAP, Math.floor(size / 10)), 0, size - 1);
+  // At most half the size: with more, each chunk would start barely past the one before and the
+  // output would grow with the square of the text (a 200 KB text could make 2 GB of chunks).
+  const overlap = integerIn("overlap", options.overlap, Math.min(CHUNK_OVERLAP, Math.floor(size / 10)), 0, Math.floor(size / 2));
   const n = text.length;
   const chunks: Chunk[] = [];
-  // A chunk is never cut shorter than this, so it is longer than the overlap and the next one
-  // starts further on.
-  const minLength = Math.max(Math.ceil(size / 2), overlap + 1);
+  // A chunk is never cut shorter than this, so the next one starts at least a quarter of `size`
+  // further on (and at least one character): the chunks add up to at most about 4× the text.
+  const minLength = Math.min(size, Math.max(Math.ceil(size / 2), overlap + Math.max(1, Math.ceil(size / 4))));
   let pos = 0;
   while (pos < n) {
     const limit = Math.min(n, pos + size);

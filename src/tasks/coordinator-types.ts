@@ -46,6 +46,9 @@ export interface Live {
   placements: Placement[];
   outcome: TaskOutcome | null;
   delivered: boolean;
+  /** When it finished and when its outcome was delivered, ms since the epoch (retention counts from these). */
+  finishedAt: number | null;
+  deliveredAt: number | null;
   waiters: Array<(o: TaskOutcome) => void>;
   /** True while it sits in the ready queue. */
   queued: boolean;

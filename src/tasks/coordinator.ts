@@ -7,7 +7,7 @@ import { majority } from "./quorum.ts";
 import type { Reputation } from "./reputation.ts";
 import { normalizeSpec, type FailureReason, type TaskOutcome, type TaskSpec, type TaskState } from "./task.ts";
 import type { RunReply, RunRequest } from "./worker-service.ts";
-import { RetentionClock, withoutInput, withoutOutput } from "./retention.ts";
+import { RetentionClock, withoutInput, withoutOutput, type Payload } from "./retention.ts";
 import { failureLog, PEER_LACKS, type Attempt, type CoordinatorOptions, type Live } from "./coordinator-types.ts";
 
 export { PEER_LACKS, type CoordinatorOptions, type Dispatch } from "./coordinator-types.ts";
@@ -38,7 +38,7 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions) {
     this.#o = { maxRetries: 5, defaultTimeoutMs: 30_000, ...options };
-    this.retention = new RetentionClock(options.retention);
+    this.retention = new RetentionClock(options.retention, (id, what) => this.#scrubLater(id, what));
   }
 
   /** Resumes journaled tasks without an outcome and starts the timer. */
@@ -50,8 +50,10 @@ export class Coordinator {
       this.#tasks.set(entry.spec.id, live);
       if (!entry.outcome) this.#o.log.info("task.resumed", { task: entry.spec.id, kind: entry.spec.kind });
       else if (!entry.delivered && entry.origin !== "local") this.#undelivered.push(live);
-      if (entry.outcome && withoutInput(entry.spec) !== entry.spec) this.#minimize(live, "input", true);
-      if (entry.outcome && entry.delivered && withoutOutput(entry.outcome) !== entry.outcome) this.#minimize(live, "output", true);
+      // Retention counts from when the task finished or was delivered, not from this start.
+      const now = this.#o.clock.now();
+      if (entry.outcome && withoutInput(entry.spec) !== entry.spec) this.#minimize(live, "input", entry.finishedAt ?? now, true);
+      if (entry.outcome && entry.delivered && withoutOutput(entry.outcome) !== entry.outcome) this.#minimize(live, "output", entry.deliveredAt ?? now, true);
     }
     this.#timer = this.#o.timers.setInterval(() => this.#tick(), 100);
   }
@@ -100,7 +102,8 @@ export class Coordinator {
     const outcome = live.outcome ?? (await new Promise<TaskOutcome>((resolve) => live!.waiters.push(resolve)));
     if (!live.delivered && live.origin === "local") {
       live.delivered = true;
-      this.#minimize(live, "output", false);
+      live.deliveredAt = this.#o.clock.now();
+      this.#minimize(live, "output", live.deliveredAt, false);
       // Only bookkeeping for the journal's clean-up: the outcome itself is already on disk, and a
       // second wait() returns the same outcome whether or not this write landed.
       void this.#o.journal.write(this.#entry(live)).catch(() => {});
@@ -184,7 +187,8 @@ export class Coordinator {
     }
     if ((PEER_LACKS as readonly string[]).includes(r.code)) {
       // Not the task's fault: that peer lacks the model or the runtime. Another peer may have them.
-      return this.#retry(live, `peer ${peer.slice(0, 8)}: ${r.code}: ${r.error}`);
+      // (The reason names the code only: it is logged, and a worker's message might quote input.)
+      return this.#retry(live, `peer ${peer.slice(0, 8)}: ${r.code}`);
     }
     this.#reputation(peer, "success"); // the peer did its job; the task itself failed
     this.#finish(live, { id: live.spec.id, state: "failed", reason: "task_error", detail: `${r.code}: ${r.error}` });
@@ -312,7 +316,8 @@ export class Coordinator {
     live.outcome = outcome;
     live.state = outcome.state;
     live.votes.clear(); // the other peers' outputs
-    this.#minimize(live, "input", false);
+    live.finishedAt = this.#o.clock.now();
+    this.#minimize(live, "input", live.finishedAt, false);
     this.#active.delete(live);
     for (const id of [...live.attempts.keys()]) this.#forget(live, id);
     // Keep at most 10,000 finished tasks in memory; older ones are answered from the journal.
@@ -334,7 +339,8 @@ export class Coordinator {
     try {
       await this.#o.dispatch.deliver(live.origin, live.outcome!);
       live.delivered = true;
-      this.#minimize(live, "output", false);
+      live.deliveredAt = this.#o.clock.now();
+      this.#minimize(live, "output", live.deliveredAt, false);
       await this.#o.journal.write(this.#entry(live));
     } catch (error) {
       this.#o.log.warn("task.delivery_failed", { task: live.spec.id, to: live.origin.slice(0, 8), reason: (error as Error).message });
@@ -374,6 +380,8 @@ export class Coordinator {
       placements: [],
       outcome: entry.outcome,
       delivered: entry.delivered,
+      finishedAt: entry.finishedAt ?? null,
+      deliveredAt: entry.deliveredAt ?? null,
       waiters: [],
       queued: false,
     };
@@ -430,24 +438,39 @@ export class Coordinator {
   }
 
   /**
-   * Drops `live`'s input (once finished) or output (once delivered) now or when the retention
-   * policy says. A drop now is written by the caller's own journal write; a later one (or one
-   * found at start, `rewrite`) writes the journal itself.
+   * Drops `live`'s input (counted from its finish, `at`) or output (from its delivery) now when
+   * the retention policy says it is due, else schedules it. A drop now is written by the caller's
+   * own journal write unless `rewrite` (an entry found at start) asks for one here.
    */
-  #minimize(live: Live, what: "input" | "output", rewrite: boolean): void {
-    const now = this.#o.clock.now();
-    const later = (what === "input" ? this.retention.policy.inputSeconds : this.retention.policy.outputSeconds) > 0;
-    const scrub = () => {
-      if (what === "input") live.spec = withoutInput(live.spec);
-      else if (live.outcome) live.outcome = withoutOutput(live.outcome);
-      if (later || rewrite) void this.#o.journal.write(this.#entry(live)).catch(() => {});
-    };
-    if (what === "input") this.retention.finished(now, scrub);
-    else this.retention.delivered(now, scrub);
+  #minimize(live: Live, what: Payload, at: number, rewrite: boolean): void {
+    const dueAt = this.retention.dueAt(what, at);
+    if (dueAt > this.#o.clock.now()) return this.retention.schedule(live.spec.id, what, dueAt);
+    scrub(live, what);
+    this.retention.dropped(what);
+    if (rewrite) void this.#o.journal.write(this.#entry(live)).catch(() => {});
+  }
+
+  /** A scheduled drop came due: on the task in memory, or else on its journal entry. */
+  #scrubLater(id: string, what: Payload): void {
+    const live = this.#tasks.get(id);
+    if (live) {
+      scrub(live, what);
+      void this.#o.journal.write(this.#entry(live)).catch(() => {});
+      return;
+    }
+    void this.#o.journal
+      .read(id)
+      .then((entry) => entry && this.#o.journal.write(what === "input" ? { ...entry, spec: withoutInput(entry.spec) } : { ...entry, outcome: entry.outcome && withoutOutput(entry.outcome) }))
+      .catch(() => {});
   }
 
   #entry(live: Live): JournalEntry {
-    return { spec: live.spec, origin: live.origin, submittedAt: live.submittedAt, outcome: live.outcome, delivered: live.delivered };
+    return { spec: live.spec, origin: live.origin, submittedAt: live.submittedAt, outcome: live.outcome, delivered: live.delivered, finishedAt: live.finishedAt, deliveredAt: live.deliveredAt };
   }
 }
 
+/** Drops `what` from the task in memory. */
+function scrub(live: Live, what: Payload): void {
+  if (what === "input") live.spec = withoutInput(live.spec);
+  else if (live.outcome) live.outcome = withoutOutput(live.outcome);
+}

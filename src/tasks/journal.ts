@@ -11,6 +11,9 @@ export interface JournalEntry {
   outcome: TaskOutcome | null;
   /** True once the outcome was handed to whoever asked. */
   delivered: boolean;
+  /** When the task finished and when its outcome was delivered, ms since the epoch (absent in older entries). */
+  finishedAt?: number | null;
+  deliveredAt?: number | null;
 }
 
 /**
@@ -39,7 +42,11 @@ export class TaskJournal {
    */
   write(entry: JournalEntry): Promise<void> {
     const id = entry.spec.id;
-    const bytes = encodeCbor({ ...entry, spec: { ...entry.spec, deadline: BigInt(entry.spec.deadline) }, submittedAt: BigInt(entry.submittedAt) });
+    const { finishedAt, deliveredAt, ...rest } = entry;
+    const times: Record<string, bigint> = {};
+    if (typeof finishedAt === "number") times.finishedAt = BigInt(finishedAt);
+    if (typeof deliveredAt === "number") times.deliveredAt = BigInt(deliveredAt);
+    const bytes = encodeCbor({ ...rest, spec: { ...entry.spec, deadline: BigInt(entry.spec.deadline) }, submittedAt: BigInt(entry.submittedAt), ...times });
     const write = async () => {
       await (this.#dirReady ??= this.#files.mkdirp(this.#dir, 0o700));
       await this.#files.writeFileAtomic(this.#path(id), bytes, 0o600);
@@ -89,7 +96,11 @@ export class TaskJournal {
   }
 
   #decode(bytes: Uint8Array): JournalEntry {
-    const raw = decodeCbor(bytes) as JournalEntry & { submittedAt: bigint | number; spec: TaskSpec & { deadline: bigint | number } };
-    return { ...raw, submittedAt: Number(raw.submittedAt), spec: { ...raw.spec, deadline: Number(raw.spec.deadline) } };
+    const raw = decodeCbor(bytes) as JournalEntry & { submittedAt: bigint | number; spec: TaskSpec & { deadline: bigint | number }; finishedAt?: bigint | number | null; deliveredAt?: bigint | number | null };
+    const { finishedAt, deliveredAt, ...rest } = raw;
+    const times: Pick<JournalEntry, "finishedAt" | "deliveredAt"> = {};
+    if (finishedAt !== undefined && finishedAt !== null) times.finishedAt = Number(finishedAt);
+    if (deliveredAt !== undefined && deliveredAt !== null) times.deliveredAt = Number(deliveredAt);
+    return { ...rest, submittedAt: Number(raw.submittedAt), spec: { ...raw.spec, deadline: Number(raw.spec.deadline) }, ...times };
   }
 }

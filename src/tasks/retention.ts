@@ -38,57 +38,80 @@ export function withoutOutput(outcome: TaskOutcome): TaskOutcome {
   return { ...outcome, output: null, outputDeleted: true };
 }
 
-/** Something to scrub later: `scrub()` runs at `dueAt` (ms since the epoch). */
+/** What a retention entry drops. */
+export type Payload = "input" | "output";
+
+/** A task's payload to drop at `dueAt` (ms since the epoch). */
 interface Due {
   dueAt: number;
-  scrub: () => void;
+  id: string;
+  what: Payload;
 }
 
 /**
- * The coordinator's payload clock. `finished` and `delivered` either scrub at once (a zero
- * policy) or queue the scrub; `sweep(now)` runs those due. The delays are constant per queue, so
- * each queue is in due order and a sweep only looks at its heads.
+ * The coordinator's payload clock: which task's input or output to drop when. It holds task IDs
+ * and due times only (never the task itself, so a finished task leaves memory on its usual terms),
+ * kept in due order; `sweep(now)` hands each due entry to `scrub`, which finds the task in memory
+ * or in the journal.
  */
 export class RetentionClock {
   readonly policy: RetentionPolicy;
-  readonly #inputs: Due[] = [];
-  readonly #outputs: Due[] = [];
+  readonly #due: Due[] = [];
+  readonly #scrub: (id: string, what: Payload) => void;
   /** Payloads dropped so far, for status. */
   readonly counters = { inputsDeleted: 0, outputsDeleted: 0 };
 
-  constructor(policy: RetentionPolicy = DEFAULT_RETENTION) {
+  constructor(policy: RetentionPolicy = DEFAULT_RETENTION, scrub: (id: string, what: Payload) => void = () => {}) {
     if (!(policy.inputSeconds >= 0) || !(policy.outputSeconds >= 0)) throw new RangeError(`retention seconds must be 0 or more, got ${JSON.stringify(policy)}`);
     this.policy = policy;
+    this.#scrub = scrub;
   }
 
-  /** A task finished at `now`; `scrub` drops its input. */
-  finished(now: number, scrub: () => void): void {
-    this.#schedule(this.#inputs, now + this.policy.inputSeconds * 1000, () => {
-      scrub();
-      this.counters.inputsDeleted++;
-    });
+  /** Seconds `what` is kept after its event (finish for inputs, delivery for outputs). */
+  keepSeconds(what: Payload): number {
+    return what === "input" ? this.policy.inputSeconds : this.policy.outputSeconds;
   }
 
-  /** A task's outcome was delivered at `now`; `scrub` drops its output. */
-  delivered(now: number, scrub: () => void): void {
-    this.#schedule(this.#outputs, now + this.policy.outputSeconds * 1000, () => {
-      scrub();
-      this.counters.outputsDeleted++;
-    });
+  /** When `what` of a task whose event happened at `at` is due to be dropped. */
+  dueAt(what: Payload, at: number): number {
+    return at + this.keepSeconds(what) * 1000;
   }
 
-  /** Runs every scrub due by `now`. */
-  sweep(now: number): void {
-    for (const queue of [this.#inputs, this.#outputs]) {
-      let n = 0;
-      while (n < queue.length && queue[n]!.dueAt <= now) queue[n++]!.scrub();
-      if (n > 0) queue.splice(0, n);
+  /** Drops `what` of task `id` at `dueAt` (the next sweep from then). */
+  schedule(id: string, what: Payload, dueAt: number): void {
+    // Due times mostly arrive in order (a constant delay after now); binary search for the rest.
+    let lo = this.#due.length;
+    if (lo > 0 && this.#due[lo - 1]!.dueAt > dueAt) {
+      let hi = lo;
+      lo = 0;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.#due[mid]!.dueAt <= dueAt) lo = mid + 1;
+        else hi = mid;
+      }
     }
+    this.#due.splice(lo, 0, { dueAt, id, what });
   }
 
-  #schedule(queue: Due[], dueAt: number, scrub: () => void): void {
-    const seconds = queue === this.#inputs ? this.policy.inputSeconds : this.policy.outputSeconds;
-    if (seconds === 0) scrub();
-    else queue.push({ dueAt, scrub });
+  /** Counts a drop done outside `sweep` (a zero policy drops at once). */
+  dropped(what: Payload): void {
+    if (what === "input") this.counters.inputsDeleted++;
+    else this.counters.outputsDeleted++;
+  }
+
+  /** Hands every entry due by `now` to `scrub`. */
+  sweep(now: number): void {
+    let n = 0;
+    while (n < this.#due.length && this.#due[n]!.dueAt <= now) {
+      const { id, what } = this.#due[n++]!;
+      this.#scrub(id, what);
+      this.dropped(what);
+    }
+    if (n > 0) this.#due.splice(0, n);
+  }
+
+  /** Entries waiting. */
+  get pending(): number {
+    return this.#due.length;
   }
 }

@@ -89,7 +89,7 @@ test("bad arguments are refused naming the field, with code bad_input", () => {
     assert.throws(fn, (e: Error & { code?: string }) => e instanceof type && pattern.test(e.message) && e.code === "bad_input");
   refuses(() => chunkText("x", { size: 0 }), RangeError, /chunk "size" expected an integer from 1 to \d+, got 0/);
   refuses(() => chunkText("x", { size: 1.5 }), TypeError, /chunk "size" expected an integer, got 1.5/);
-  refuses(() => chunkText("x", { size: 10, overlap: 10 }), RangeError, /chunk "overlap" expected an integer from 0 to 9, got 10/);
+  refuses(() => chunkText("x", { size: 10, overlap: 6 }), RangeError, /chunk "overlap" expected an integer from 0 to 5, got 6/);
   refuses(() => chunkText("x", { overlap: -1 }), RangeError, /"overlap"/);
   refuses(() => chunkText(42 as unknown as string), TypeError, /chunk "text" expected a string, got number/);
   refuses(() => chunkKind([1, 2], {}), TypeError, /chunk input expected a text or \{text: string\}, got a list/);
@@ -104,12 +104,15 @@ test("the kind takes a text or {text} and params size and overlap", () => {
 
 const piece = fc.constantFrom("a", "bc", "word", "Sentence", ".", "!", "?", " ", "  ", "\n", "\n\n", '"', ")", "。", "😀", "é", "x".repeat(30));
 const texts = fc.array(piece, { maxLength: 200 }).map((parts) => parts.join(""));
-const sizes = fc.integer({ min: 1, max: 120 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 })));
+const sizes = fc.integer({ min: 1, max: 120 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: Math.floor(size / 2) })));
 
-test("property: chunks tile the text in order, none longer than size, none sharing more than overlap", () => {
+test("property: chunks tile the text in order, none longer than size, none sharing more than overlap, at most about 4× the text", () => {
   fc.assert(
     fc.property(texts, sizes, (text, [size, overlap]) => {
-      assertTiles(text, chunkText(text, { size, overlap }), size, overlap);
+      const chunks = chunkText(text, { size, overlap });
+      assertTiles(text, chunks, size, overlap);
+      const total = chunks.reduce((n, c) => n + c.text.length, 0);
+      assert.ok(total <= 4 * text.length + size, `${total} characters of chunks from ${text.length}`);
     }),
     { numRuns: 500 },
   );
@@ -139,4 +142,13 @@ test("property: a chunk cut before the end ends at a sentence start when its win
     }),
     { numRuns: 300 },
   );
+});
+
+test("a large overlap cannot blow up the output: 200 KB at size 100,000 and overlap 50,000", () => {
+  const text = "word ".repeat(40_000);
+  const chunks = chunkText(text, { size: 100_000, overlap: 50_000 });
+  const total = chunks.reduce((n, c) => n + c.text.length, 0);
+  assert.ok(chunks.length <= 8, `${chunks.length} chunks`);
+  assert.ok(total <= 4 * text.length, `${total} characters from ${text.length}`);
+  assertTiles(text, chunks, 100_000, 50_000);
 });

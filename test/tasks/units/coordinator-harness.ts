@@ -1,6 +1,7 @@
 // A coordinator on fakes for unit tests: fake time (test/support/fake-time.ts), an in-memory
 // journal folder, deterministic randomness, and a Dispatch that records every run request and
 // lets the test answer for the workers.
+import type { RetentionPolicy } from "../../../src/tasks/retention.ts";
 import { FileNotFound, type Files } from "../../../src/runtime/runtime.ts";
 import { silentLogger } from "../../../src/log/logger.ts";
 import { Coordinator, type Dispatch } from "../../../src/tasks/coordinator.ts";
@@ -63,7 +64,7 @@ export class Harness {
   /** False until start() returned: deliveries fail before, as the agent starts its node after its tasks. */
   online = false;
 
-  constructor(options: { peers?: string[]; maxRetries?: number; time?: FakeTime; files?: ReturnType<typeof memoryFiles>; reputation?: Reputation } = {}) {
+  constructor(options: { peers?: string[]; maxRetries?: number; time?: FakeTime; files?: ReturnType<typeof memoryFiles>; reputation?: Reputation; retention?: RetentionPolicy } = {}) {
     this.time = options.time ?? new FakeTime();
     this.files = options.files ?? memoryFiles();
     this.reputation = options.reputation ?? new Reputation();
@@ -95,6 +96,7 @@ export class Harness {
       },
       log: silentLogger,
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+      ...(options.retention ? { retention: options.retention } : {}),
     });
   }
 

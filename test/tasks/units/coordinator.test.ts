@@ -204,6 +204,19 @@ test("coordinator: the task's own error fails it at once with task_error; unknow
     await h.failure(first, "unknown_kind");
     await h.time.advance(300);
     assert.notEqual(h.last("uk").peer, first.peer);
+    // A worker that lacks the model: retried elsewhere, its reputation untouched, and it succeeds there.
+    await h.coordinator.submit({ kind: "sum", input: [1], id: "nm" });
+    await settle();
+    const lacking = h.last("nm");
+    const before = h.reputation.score(lacking.peer);
+    await h.failure(lacking, "model_not_found", "model 0123 is not in the models dir");
+    await h.time.advance(300);
+    const elsewhere = h.last("nm");
+    assert.notEqual(elsewhere.peer, lacking.peer);
+    assert.equal(h.reputation.score(lacking.peer), before);
+    await h.result(elsewhere, "scored");
+    const done = await h.coordinator.wait("nm");
+    assert.equal(done.state === "done" && done.output, "scored");
   } finally {
     h.stop();
   }
