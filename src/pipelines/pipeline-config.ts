@@ -1,5 +1,5 @@
 import { ConfigError } from "../config/agent-config.ts";
-import { TOPIC_ROOT } from "../mesh/topics.ts";
+import { TOPIC_ROOT, topicMatches } from "../mesh/topics.ts";
 
 /**
  * One sensor pipeline as configured (docs/pipelines.md): readings on the `input` topic filter are
@@ -91,7 +91,7 @@ export function parsePipeline(at: string, raw: unknown): PipelineSpec {
   if (typeof threshold !== "number" || !Number.isFinite(threshold)) throw new ConfigError(`${at}.threshold`, `expected a finite number, got ${JSON.stringify(threshold)}`);
   if (!isObject(output)) throw new ConfigError(`${at}.output`, `expected {results, alerts} topic templates, got ${JSON.stringify(output)}`);
   for (const key of Object.keys(output)) if (key !== "results" && key !== "alerts") throw new ConfigError(`${at}.output.${key}`, "unknown setting");
-  return Object.freeze({
+  const spec: PipelineSpec = Object.freeze({
     name,
     input: input(`${at}.input`, raw.input),
     field,
@@ -103,6 +103,57 @@ export function parsePipeline(at: string, raw: unknown): PipelineSpec {
       alerts: template(`${at}.output.alerts`, output.alerts ?? DEFAULT_OUTPUT.alerts),
     }),
   });
+  refuseLoop(at, spec, at, spec);
+  return spec;
+}
+
+/**
+ * The topic filter matching every topic `template` can give for `spec`: `{name}` filled in, a
+ * level holding `{sensor}` as `+`, or as `#` from there on when `{sensor}` can span several levels
+ * (an input filter with `#` or more than one `+`).
+ */
+export function outputFilter(template: string, spec: Pick<PipelineSpec, "name" | "input">): string {
+  const inputLevels = spec.input.split("/");
+  const multi = inputLevels.includes("#") || inputLevels.filter((l) => l === "+").length > 1;
+  const levels: string[] = [];
+  for (const level of template.replaceAll("{name}", spec.name).split("/")) {
+    if (!level.includes("{sensor}")) levels.push(level);
+    else if (multi) return [...levels, "#"].join("/");
+    else levels.push("+");
+  }
+  return levels.join("/");
+}
+
+/** True when some topic matches both MQTT topic filters: built level by level, then checked with `topicMatches`. */
+export function filtersOverlap(a: string, b: string): boolean {
+  const fa = a.split("/");
+  const fb = b.split("/");
+  const plain = (levels: string[]) => levels.filter((l) => l !== "#").map((l) => (l === "+" ? "x" : l));
+  const topic: string[] = [];
+  for (let i = 0; i < Math.max(fa.length, fb.length); i++) {
+    const x = fa[i];
+    const y = fb[i];
+    if (x === "#") topic.push(...plain(fb.slice(i)));
+    else if (y === "#") topic.push(...plain(fa.slice(i)));
+    else if (x === undefined || y === undefined) break;
+    else topic.push(x !== "+" ? x : y !== "+" ? y : "x");
+    if (x === "#" || y === "#") break;
+  }
+  const t = topic.join("/");
+  return topicMatches(a, t) && topicMatches(b, t);
+}
+
+/** Refuses `spec` (at `at`) when its results or alerts could land on `other`'s input (at `otherAt`): a pipeline reading output. */
+function refuseLoop(at: string, spec: PipelineSpec, otherAt: string, other: PipelineSpec): void {
+  for (const key of ["results", "alerts"] as const) {
+    const filter = outputFilter(spec.output[key], spec);
+    if (!filtersOverlap(filter, other.input)) continue;
+    const whose = other === spec ? "its own input" : `${otherAt}.input`;
+    throw new ConfigError(
+      `${at}.output.${key}`,
+      `topics of ${JSON.stringify(spec.output[key])} (${filter}) can match ${whose} ${JSON.stringify(other.input)}, so a pipeline would read its own output; use output topics outside every pipeline's input`,
+    );
+  }
 }
 
 /**
@@ -119,6 +170,7 @@ export function parsePipelines(raw: unknown): readonly PipelineSpec[] {
     seen.add(spec.name);
     return spec;
   });
+  specs.forEach((spec, i) => specs.forEach((other, j) => i !== j && refuseLoop(`pipelines[${i}]`, spec, `pipelines[${j}]`, other)));
   return Object.freeze(specs);
 }
 

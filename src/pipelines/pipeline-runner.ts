@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../runtime/runtime.ts";
 import { outputTopic, sensorOf, type PipelineSpec } from "./pipeline-config.ts";
 import { parseReading, type MalformedReason } from "./reading.ts";
-import { SlidingWindows, type Window } from "./windows.ts";
+import { DEFAULT_MAX_READINGS, SlidingWindows, type Window } from "./windows.ts";
 
 /** Scores `count` windows of `width` readings each, laid out row by row in `windows`: one score per window. */
 export type ScoreWindows = (windows: Float32Array, count: number, width: number) => Promise<ArrayLike<number>>;
@@ -19,8 +19,14 @@ export interface PipelineRunnerOptions {
   maxBatch?: number;
   /** Most full windows waiting to be scored; older ones are dropped beyond it (default 10,000). */
   maxPending?: number;
-  /** Most source topics with a window open (default 10,000). */
+  /** Most readings in the windows waiting to be scored (default 2^21, 8 MiB of float32); caps `maxPending` at this / size. */
+  maxPendingReadings?: number;
+  /** Most source topics with a window open (default 10,000); beyond it the least recently seen is evicted. */
   maxSources?: number;
+  /** Most readings buffered over all sources (default 2^21, 24 MiB); caps the sources at this / size. */
+  maxReadings?: number;
+  /** A source that sent nothing for this long is evicted (default one day). */
+  idleMs?: number;
 }
 
 /** A runner's counters (status shows them). */
@@ -32,7 +38,9 @@ export interface PipelineCounters {
   /** Scoring runs (each scores up to `maxBatch` windows). */
   batches: number;
   /** Skipped readings by reason. */
-  malformed: Record<MalformedReason | "too_many_sources", number>;
+  malformed: Record<MalformedReason, number>;
+  /** Sources whose partial windows were forgotten: to make room for a new source, or idle too long. */
+  evicted: { full: number; idle: number };
   /** Windows dropped: the backlog was full, or the model run or the publish failed. */
   dropped: { backlog: number; model: number; publish: number };
 }
@@ -69,7 +77,8 @@ export class PipelineRunner {
     results: 0,
     alerts: 0,
     batches: 0,
-    malformed: { too_large: 0, not_json_or_cbor: 0, no_field: 0, not_a_number: 0, too_many_sources: 0 },
+    malformed: { too_large: 0, not_json_or_cbor: 0, no_field: 0, not_a_number: 0 },
+    evicted: { full: 0, idle: 0 },
     dropped: { backlog: 0, model: 0, publish: 0 },
   };
   readonly #o: PipelineRunnerOptions;
@@ -78,11 +87,26 @@ export class PipelineRunner {
   #running: Promise<void> | null = null;
   #stopped = false;
   #lastError = "";
+  readonly #maxPending: number;
 
   constructor(options: PipelineRunnerOptions) {
     this.#o = options;
     this.spec = options.spec;
-    this.#windows = new SlidingWindows({ size: options.spec.window.size, step: options.spec.window.step, ...(options.maxSources ? { maxSources: options.maxSources } : {}) });
+    const { size, step } = options.spec.window;
+    this.#windows = new SlidingWindows({
+      size,
+      step,
+      ...(options.maxSources ? { maxSources: options.maxSources } : {}),
+      ...(options.maxReadings ? { maxReadings: options.maxReadings } : {}),
+      ...(options.idleMs ? { idleMs: options.idleMs } : {}),
+      onEvict: (_topic, reason) => void this.counters.evicted[reason]++,
+    });
+    this.#maxPending = Math.max(1, Math.min(options.maxPending ?? 10_000, Math.floor((options.maxPendingReadings ?? DEFAULT_MAX_READINGS) / size)));
+  }
+
+  /** Source topics with a window open. */
+  get sources(): number {
+    return this.#windows.sources;
   }
 
   /** Windows waiting to be scored. */
@@ -101,13 +125,9 @@ export class PipelineRunner {
     }
     const window = this.#windows.push(topic, reading.value, this.#o.clock.now());
     if (window === null) return;
-    if (window === "too_many_sources") {
-      this.counters.malformed.too_many_sources++;
-      return;
-    }
     this.counters.windows++;
     this.#pending.push(window);
-    const max = this.#o.maxPending ?? 10_000;
+    const max = this.#maxPending;
     if (this.#pending.length > max) this.counters.dropped.backlog += this.#pending.splice(0, this.#pending.length - max).length;
     this.#running ??= this.#drain();
   }

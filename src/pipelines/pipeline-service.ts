@@ -20,6 +20,8 @@ export interface PipelineStatus {
   /** The agent running it, as far as this agent can tell; null when no peer can. */
   owner: string | null;
   running: boolean;
+  /** Source topics with a window open here (0 when not running here). */
+  sources: number;
   backlog: number;
   /** Counters of its runs on this agent, summed over every time it ran here. */
   counters: PipelineCounters | null;
@@ -78,6 +80,7 @@ export class PipelineService implements AgentService {
           runnable: this.#ready.has(spec.name),
           owner: this.#owners.get(spec.name) ?? null,
           running: running !== undefined,
+          sources: running?.runner.sources ?? 0,
           backlog: running?.runner.backlog ?? 0,
           counters: running?.runner.counters ?? this.#counters.get(spec.name) ?? null,
         };

@@ -75,3 +75,41 @@ test("a failing model run or publish drops its windows and counts them; stop end
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(published, 2, "nothing after stop");
 });
+
+test("the backlog is bounded in readings, and evicted sources are counted, never refused", async () => {
+  let release: () => void = () => {};
+  let runs = 0;
+  const wide = parsePipeline("w", { name: "w", input: "sensors/+/t", window: { size: 4 }, model: "sensor-anomaly", threshold: 10 });
+  const published: string[] = [];
+  const runner = new PipelineRunner({
+    spec: wide,
+    clock: { now: () => 0 },
+    log: silentLogger,
+    maxPendingReadings: 8, // two windows of four
+    maxSources: 2,
+    score: async (_rows, count) => {
+      if (runs++ === 0) await new Promise<void>((r) => (release = r));
+      return new Array(count).fill(0);
+    },
+    publish: async (topic) => void published.push(topic),
+  });
+  const feed = (sensor: string, n: number) => {
+    for (let i = 0; i < n; i++) runner.accept(`sensors/${sensor}/t`, text(String(i)));
+  };
+  feed("a", 4); // scored at once (held)
+  feed("a", 16); // four more windows: only the newest two wait
+  assert.equal(runner.backlog, 2);
+  assert.equal(runner.counters.dropped.backlog, 2);
+  feed("b", 1);
+  feed("c", 1); // evicts a, the least recently seen
+  feed("a", 4); // a is back, evicting b, and fills a window
+  assert.deepEqual(runner.counters.evicted, { full: 2, idle: 0 });
+  assert.deepEqual([runner.backlog, runner.counters.dropped.backlog], [2, 3], "still two windows waiting at most");
+  assert.equal(runner.sources, 2);
+  assert.equal(runner.counters.malformed.not_json_or_cbor, 0);
+  release();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(published, ["results/w/a", "results/w/a", "results/w/a"], "the held window and the two newest");
+  assert.equal(runner.backlog, 0);
+  await runner.stop();
+});

@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildConfig, ConfigError } from "../../../src/config/agent-config.ts";
-import { isTopicFilter, outputTopic, parsePipelines, sensorOf } from "../../../src/pipelines/pipeline-config.ts";
+import { topicMatches } from "../../../src/mesh/topics.ts";
+import { filtersOverlap, isTopicFilter, outputFilter, outputTopic, parsePipelines, sensorOf } from "../../../src/pipelines/pipeline-config.ts";
 
 const good = { name: "temps", input: "sensors/+/temperature", window: { size: 8 }, model: "sensor-anomaly", threshold: 3 };
 
@@ -51,6 +52,58 @@ test("bad pipeline settings are refused naming the field", () => {
   refused([{ ...good, output: { alerts: "sensors/{name}" } }], "pipelines[0].output.alerts", /other than p2p, sensors/);
   refused([{ ...good, output: { results: "a//b" } }], "pipelines[0].output.results");
   refused([{ ...good, output: { extra: "a" } }], "pipelines[0].output.extra");
+});
+
+test("a pipeline whose results or alerts could land on its own or another pipeline's input is refused", () => {
+  const refused = (pipelines: unknown, field: string, reason: RegExp) => {
+    assert.throws(() => buildConfig("/data", { pipelines }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.field, field, e.message);
+      assert.match(e.message, reason);
+      return true;
+    });
+  };
+  // Its own input, with the default output topics and with custom ones.
+  refused([{ ...good, input: "results/#" }], "pipelines[0].output.results", /its own input "results\/#"/);
+  refused([{ ...good, input: "results/temps/+" }], "pipelines[0].output.results", /its own input/);
+  refused([{ ...good, input: "alerts/+/+" }], "pipelines[0].output.alerts", /its own input "alerts\/\+\/\+"/);
+  refused([{ ...good, input: "dash/+/score", output: { results: "dash/{sensor}/score" } }], "pipelines[0].output.results", /its own input/);
+  refused([{ ...good, input: "dash/temps", output: { alerts: "dash/{name}" } }], "pipelines[0].output.alerts", /its own input/);
+  // Another pipeline's input: pipelines feeding each other could loop.
+  const reader = { ...good, name: "reader", input: "results/temps/+", output: { results: "out/{name}/{sensor}", alerts: "out2/{name}/{sensor}" } };
+  refused([good, reader], "pipelines[0].output.results", /pipelines\[1\]\.input "results\/temps\/\+"/);
+  refused([reader, good], "pipelines[1].output.results", /pipelines\[0\]\.input/);
+  // Inputs that cannot receive these outputs are fine.
+  for (const input of ["results/other/x", "results/temps/a/b", "alerts/temps", "results"]) {
+    assert.equal(parsePipelines([{ ...good, input }])[0]!.input, input);
+  }
+  assert.equal(parsePipelines([good, { ...reader, input: "results/other/+" }]).length, 2);
+});
+
+test("outputFilter covers every topic a template gives; filtersOverlap agrees with topicMatches on a witness", () => {
+  assert.equal(outputFilter("results/{name}/{sensor}", { name: "t", input: "sensors/+/x" }), "results/t/+");
+  assert.equal(outputFilter("r/{sensor}-v/{name}", { name: "t", input: "sensors/+/x" }), "r/+/t");
+  assert.equal(outputFilter("r/{sensor}/{name}", { name: "t", input: "sensors/#" }), "r/#", "{sensor} can span levels");
+  assert.equal(outputFilter("r/{sensor}", { name: "t", input: "sensors/+/+" }), "r/#");
+  assert.equal(outputFilter("r/fixed", { name: "t", input: "sensors/#" }), "r/fixed");
+  const overlap: [string, string][] = [["a/#", "a"], ["a/+", "+/b"], ["a/+/c", "a/b/#"], ["#", "x/y"], ["a/b", "a/b"], ["+/+", "a/#"]];
+  const apart: [string, string][] = [["a/+", "a/b/c"], ["a/b", "a/c"], ["a/+/c", "a/b/d"], ["a", "a/+"], ["b/#", "a/#"]];
+  for (const [a, b] of overlap) assert.ok(filtersOverlap(a, b) && filtersOverlap(b, a), `${a} ~ ${b}`);
+  for (const [a, b] of apart) assert.ok(!filtersOverlap(a, b) && !filtersOverlap(b, a), `${a} !~ ${b}`);
+  // Every pair of small filters against every small topic.
+  const seqs = (alphabet: string[], max: number): string[][] => {
+    const out: string[][] = [[]];
+    for (let n = 1; n <= max; n++) for (const prev of out.filter((p) => p.length === n - 1)) for (const l of alphabet) out.push([...prev, l]);
+    return out;
+  };
+  const filters = seqs(["a", "b", "+"], 2).flatMap((l) => [l, [...l, "#"]]).filter((l) => l.length > 0).map((l) => l.join("/"));
+  const topics = seqs(["a", "b", "c"], 4).filter((l) => l.length > 0).map((l) => l.join("/"));
+  for (const a of filters) {
+    for (const b of filters) {
+      const truth = topics.some((t) => topicMatches(a, t) && topicMatches(b, t));
+      assert.equal(filtersOverlap(a, b), truth, `${a} vs ${b}`);
+    }
+  }
 });
 
 test("topic filters follow MQTT 3.1.1 §4.7.1", () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeCbor } from "../../../src/wire/cbor.ts";
 import { MAX_READING_BYTES, parseReading } from "../../../src/pipelines/reading.ts";
-import { SlidingWindows } from "../../../src/pipelines/windows.ts";
+import { BYTES_PER_READING, DEFAULT_MAX_READINGS, SlidingWindows, type EvictReason } from "../../../src/pipelines/windows.ts";
 import { hash53, ownerOf } from "../../../src/pipelines/assignment.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -49,7 +49,7 @@ test("windows: back to back by default, sliding with a smaller step, one per sou
   const got: number[][] = [];
   for (let i = 1; i <= 7; i++) {
     const w = tumbling.push("a", i, i * 10);
-    if (w && w !== "too_many_sources") got.push([...w.values, w.start, w.end]);
+    if (w) got.push([...w.values, w.start, w.end]);
   }
   assert.deepEqual(got, [[1, 2, 3, 10, 30], [4, 5, 6, 40, 60]]);
 
@@ -58,7 +58,7 @@ test("windows: back to back by default, sliding with a smaller step, one per sou
   for (let i = 1; i <= 5; i++) {
     for (const topic of ["a", "b"]) {
       const w = sliding.push(topic, topic === "a" ? i : -i, i);
-      if (w && w !== "too_many_sources") values.push([...w.values]);
+      if (w) values.push([...w.values]);
     }
   }
   assert.deepEqual(values, [[1, 2, 3], [-1, -2, -3], [2, 3, 4], [-2, -3, -4], [3, 4, 5], [-3, -4, -5]]);
@@ -68,12 +68,76 @@ test("windows: back to back by default, sliding with a smaller step, one per sou
   for (let i = 1; i <= 10; i++) if (step2.push("a", i, i)) cuts.push(i);
   assert.deepEqual(cuts, [4, 6, 8, 10]);
 
-  const bounded = new SlidingWindows({ size: 2, step: 2, maxSources: 2 });
-  assert.equal(bounded.push("a", 1, 0), null);
-  assert.equal(bounded.push("b", 1, 0), null);
-  assert.equal(bounded.push("c", 1, 0), "too_many_sources");
-  assert.equal(bounded.sources, 2);
   assert.throws(() => new SlidingWindows({ size: 3, step: 4 }), RangeError);
+});
+
+test("windows: the ring gives the same windows as keeping every reading, for any size, step and readings", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.integer({ min: -1e6, max: 1e6 })), { maxLength: 80 }), (size, stepRaw, readings) => {
+      const step = Math.min(size, stepRaw);
+      const windows = new SlidingWindows({ size, step });
+      const all = new Map<string, number[]>();
+      readings.forEach(([topic, value], at) => {
+        const seen = all.get(topic) ?? [];
+        all.set(topic, seen);
+        seen.push(at);
+        const w = windows.push(topic, value / 8, at);
+        const due = seen.length >= size && (seen.length - size) % step === 0;
+        assert.equal(w !== null, due);
+        if (!w) return;
+        const last = seen.slice(-size);
+        assert.deepEqual([w.topic, w.start, w.end], [topic, last[0], last[size - 1]]);
+        assert.deepEqual([...w.values], last.map((i) => readings[i]![1] / 8));
+      });
+    }),
+  );
+});
+
+test("windows: a new topic when all sources are taken evicts the least recently seen one, and a flood of topics never locks a sensor out", () => {
+  const evicted: [string, EvictReason][] = [];
+  const lru = new SlidingWindows({ size: 2, step: 2, maxSources: 2, onEvict: (topic, reason) => evicted.push([topic, reason]) });
+  assert.equal(lru.push("a", 1, 0), null);
+  assert.equal(lru.push("b", 1, 1), null);
+  assert.equal(lru.push("a", 2, 2)?.values.length, 2, "a is now the most recently seen");
+  assert.equal(lru.push("c", 1, 3), null, "a new topic is taken, not refused");
+  assert.deepEqual(evicted, [["b", "full"]]);
+  assert.equal(lru.push("a", 3, 4), null);
+  assert.deepEqual([...lru.push("a", 4, 5)!.values], [3, 4], "a kept its readings");
+  assert.equal(lru.sources, 2);
+
+  // One token publishing to 30,000 random topics, then the kitchen sensor: it still gets its windows.
+  const flood = new SlidingWindows({ size: 4, step: 4 });
+  let full = 0;
+  const counted = new SlidingWindows({ size: 4, step: 4, onEvict: () => full++ });
+  for (const w of [flood, counted]) for (let i = 0; i < 30_000; i++) w.push(`sensors/${i.toString(36)}/temperature`, i, i);
+  assert.equal(flood.sources, 10_000);
+  assert.equal(full, 20_000, "every eviction counted");
+  const cut = [1, 2, 3, 4].map((v) => flood.push("sensors/kitchen/temperature", v, 40_000 + v));
+  assert.deepEqual([...cut[3]!.values], [1, 2, 3, 4]);
+});
+
+test("windows: sources idle for idleMs are evicted; memory is budgeted in buffered readings", () => {
+  const evicted: [string, EvictReason][] = [];
+  const idle = new SlidingWindows({ size: 3, step: 3, idleMs: 1_000, onEvict: (topic, reason) => evicted.push([topic, reason]) });
+  idle.push("a", 1, 0);
+  idle.push("b", 1, 500);
+  idle.push("c", 1, 900);
+  idle.push("b", 2, 1_200);
+  assert.deepEqual(evicted, [["a", "idle"]]);
+  idle.push("d", 1, 2_150);
+  assert.deepEqual(evicted, [["a", "idle"], ["c", "idle"]], "b was seen at 1200, within 1000 ms");
+  assert.equal(idle.sources, 2);
+
+  // The largest windows: the budget, not the source count, bounds memory.
+  const big = new SlidingWindows({ size: 4_096, step: 4_096 });
+  assert.equal(big.capacity, DEFAULT_MAX_READINGS / 4_096);
+  for (let i = 0; i < 2_000; i++) big.push(`sensors/${i}/t`, i, i);
+  assert.equal(big.sources, 512);
+  assert.equal(big.bytes, 512 * 4_096 * BYTES_PER_READING);
+  assert.ok(big.bytes <= 24 * 2 ** 20, `${big.bytes} bytes of readings at most`);
+  assert.equal(new SlidingWindows({ size: 16, step: 16 }).capacity, 10_000, "small windows: the source count bounds");
+  assert.equal(new SlidingWindows({ size: 16, step: 16, maxReadings: 160 }).capacity, 10);
+  assert.throws(() => new SlidingWindows({ size: 16, step: 16, maxReadings: 8 }), RangeError);
 });
 
 test("assignment: every candidate list gives one owner that lists the pipeline; only the leaver's pipelines move", () => {
