@@ -129,6 +129,22 @@ export class BlobStore {
     await this.#saveManifest({ ...m, holders: [...new Set(holders)].sort() });
   }
 
+  /**
+   * Folds what a peer says about blob `hash` (pushing a copy of bytes held here already) into its
+   * manifest: holders are joined, and retention and `replicas` only ever grow (a later `expiresAt`,
+   * or null = kept, and a higher `replicas` are taken; an earlier or lower one is ignored), so no
+   * peer can get a blob deleted early by pushing it again. Returns the manifest, or null when the
+   * blob is not held here.
+   */
+  async merge(hash: string, from: Pick<BlobManifest, "expiresAt" | "replicas" | "holders">): Promise<BlobManifest | null> {
+    const m = this.#manifests.get(hash);
+    if (!m) return null;
+    const expiresAt = m.expiresAt === null || from.expiresAt === null ? null : Math.max(m.expiresAt, from.expiresAt);
+    const merged = { ...m, expiresAt, replicas: Math.max(m.replicas, from.replicas), holders: [...new Set([...m.holders, ...from.holders])].sort() };
+    await this.#saveManifest(merged);
+    return { ...merged, holders: [...merged.holders] };
+  }
+
   /** Deletes blob `hash` and its manifest; no error when it is not there. */
   async remove(hash: string): Promise<void> {
     this.#manifests.delete(hash);

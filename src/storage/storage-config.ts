@@ -8,12 +8,14 @@ export interface StorageConfig {
   readonly retentionHours: number | null;
   /** Largest blob accepted, MiB (default 64). */
   readonly maxBlobMb: number;
+  /** Disk quota: bytes of blobs this agent keeps in all, MiB (default 1024, or `maxBlobMb` when that is larger; at least `maxBlobMb`). */
+  readonly maxTotalMb: number;
   /** How often expired blobs are swept and lost holders replaced, seconds (default 60; fractions allowed). */
   readonly sweepSeconds: number;
 }
 
 /** Defaults of the `storage` section. */
-export const STORAGE_DEFAULTS: StorageConfig = Object.freeze({ replicas: 2, retentionHours: null, maxBlobMb: 64, sweepSeconds: 60 });
+export const STORAGE_DEFAULTS: StorageConfig = Object.freeze({ replicas: 2, retentionHours: null, maxBlobMb: 64, maxTotalMb: 1024, sweepSeconds: 60 });
 
 /**
  * Parses the `storage` config section (null or absent = the defaults), e.g.
@@ -33,5 +35,8 @@ export function parseStorageConfig(value: unknown): StorageConfig {
     return x;
   };
   const retention = v.retentionHours === undefined || v.retentionHours === null ? null : num("retentionHours", 1e-6, 1e6, false);
-  return Object.freeze({ replicas: num("replicas", 1, 16, true), retentionHours: retention, maxBlobMb: num("maxBlobMb", 1, 65_536, true), sweepSeconds: num("sweepSeconds", 0.01, 86_400, false) });
+  const maxBlobMb = num("maxBlobMb", 1, 65_536, true);
+  const maxTotalMb = v.maxTotalMb === undefined ? Math.max(STORAGE_DEFAULTS.maxTotalMb, maxBlobMb) : num("maxTotalMb", 1, 16_777_216, true);
+  if (maxTotalMb < maxBlobMb) throw new ConfigError("storage.maxTotalMb", `expected at least storage.maxBlobMb (${maxBlobMb}), got ${maxTotalMb}`);
+  return Object.freeze({ replicas: num("replicas", 1, 16, true), retentionHours: retention, maxBlobMb, maxTotalMb, sweepSeconds: num("sweepSeconds", 0.01, 86_400, false) });
 }

@@ -6,8 +6,9 @@ import type { AgentService, ServiceContext, ServiceKind } from "../services/serv
 import { BlobClient } from "./blob-client.ts";
 import { BlobError } from "./blob-error.ts";
 import { BlobStore, blobsDirIn, type BlobManifest } from "./blob-store.ts";
-import { Assembly, BLOB_TYPES, parseGet, parseHolders, parsePutPiece, pieces } from "./blob-wire.ts";
-import { planRepairs } from "./replication.ts";
+import { BLOB_TYPES, parseGet, parseHolders, parsePutPiece, pieces } from "./blob-wire.ts";
+import { PUT_STALL_MS, PUTS_PER_SENDER, PutIntake } from "./put-intake.ts";
+import { planRepairs, RepairBackoff } from "./replication.ts";
 import { storageControl } from "./storage-control.ts";
 import type { ControlHandler } from "../control/control-server.ts";
 
@@ -22,8 +23,11 @@ export interface StoreResult {
   wanted: number;
 }
 
-/** Incoming `blob.put` pieces are dropped when a blob is not complete after this long, ms. */
-const ASSEMBLY_TTL_MS = 5 * 60_000;
+/** Largest blob a `fetch` task returns: its output travels in one task envelope (1 MiB, with room for the rest). */
+export const TASK_FETCH_LIMIT = 900 * 1024;
+
+/** Longest wait before a peer that refused a copy of a blob is offered it again, ms. */
+const REPAIR_BACKOFF_CAP_MS = 10 * 60_000;
 
 /** A kind's input or params are wrong (task failure code `bad_input`). */
 export class BadInput extends Error {
@@ -45,7 +49,8 @@ export class StorageService implements AgentService {
   readonly store: BlobStore;
   readonly #models: ModelStore;
   #client: BlobClient | null = null;
-  readonly #assemblies = new Map<string, { assembly: Assembly; startedAt: number }>();
+  readonly #intake: PutIntake;
+  readonly #backoff: RepairBackoff;
   readonly #busy = new Set<string>();
   readonly #timers: unknown[] = [];
   #startedAt = 0;
@@ -55,6 +60,9 @@ export class StorageService implements AgentService {
     this.#c = context;
     this.store = new BlobStore(context.runtime.files, blobsDirIn(context.config.dataDir));
     this.#models = new ModelStore(context.runtime.files, modelsDirIn(context.config.dataDir));
+    const maxBlobBytes = this.#maxBytes;
+    this.#intake = new PutIntake({ maxBlobBytes, perSender: PUTS_PER_SENDER, budgetBytes: Math.min(2 * maxBlobBytes, this.#maxTotal), stallMs: PUT_STALL_MS });
+    this.#backoff = new RepairBackoff(this.#repairEveryMs, REPAIR_BACKOFF_CAP_MS);
     this.kinds = { store: (input, params) => this.#storeKind(input, params), fetch: (input, params) => this.#fetchKind(input, params) };
     this.control = storageControl(this, (bytes, params) => this.#storeKind(bytes, params));
   }
@@ -67,6 +75,19 @@ export class StorageService implements AgentService {
 
   get #maxBytes(): number {
     return this.#c.config.storage.maxBlobMb * 1024 * 1024;
+  }
+
+  get #maxTotal(): number {
+    return this.#c.config.storage.maxTotalMb * 1024 * 1024;
+  }
+
+  get #repairEveryMs(): number {
+    return Math.min(this.#c.config.storage.sweepSeconds * 1000, Math.max(100, this.#c.config.heartbeatMs));
+  }
+
+  /** True when `size` more bytes of a new blob fit the disk quota (blobs held plus transfers open). */
+  #fits(size: number): boolean {
+    return this.store.bytes() + this.#intake.reserved() + size <= this.#maxTotal;
   }
 
   async start(): Promise<void> {
@@ -84,13 +105,20 @@ export class StorageService implements AgentService {
     const sweepMs = config.storage.sweepSeconds * 1000;
     this.#timers.push(
       runtime.timers.setInterval(() => void this.sweep().catch((e: Error) => this.#c.log.warn("storage.sweep_failed", { reason: e.message })), sweepMs),
-      runtime.timers.setInterval(() => void this.repair().catch((e: Error) => this.#c.log.warn("storage.repair_failed", { reason: e.message })), Math.min(sweepMs, Math.max(100, config.heartbeatMs))),
+      runtime.timers.setInterval(() => void this.repair().catch((e: Error) => this.#c.log.warn("storage.repair_failed", { reason: e.message })), this.#repairEveryMs),
     );
   }
 
+  /**
+   * Stops the sweeps, ends every push and pull in flight (their waits reject at once, so repairs
+   * and heals stop), drops open transfers and repair backoffs. `start()` may be called again.
+   */
   async stop(): Promise<void> {
     for (const t of this.#timers.splice(0)) this.#c.runtime.timers.clearInterval(t);
-    this.#assemblies.clear();
+    this.#client?.close();
+    this.#client = null;
+    this.#intake.clear();
+    this.#backoff.clear();
   }
 
   caps(): unknown {
@@ -98,22 +126,32 @@ export class StorageService implements AgentService {
   }
 
   status(): unknown {
-    return { blobs: this.store.list().length, bytes: this.store.bytes(), corrupt: this.store.corrupt, refused: this.#client?.refused ?? 0, ...this.counters };
+    const transfers = { open: this.#intake.size, reservedBytes: this.#intake.reserved(), stalled: this.#intake.stalled, refused: { ...this.#intake.refusedBy } };
+    return { blobs: this.store.list().length, bytes: this.store.bytes(), maxBytes: this.#maxTotal, corrupt: this.store.corrupt, refused: this.#client?.refused ?? 0, ...this.counters, transfers };
   }
 
   /**
    * Blob `hash` from anywhere: this agent's blobs or models, else the storage peers (known holders
-   * first). A corrupt local copy is refused and replaced by the intact copy fetched.
+   * first). A corrupt local copy is refused and replaced by the intact copy fetched. A blob over
+   * `maxBytes` fails with `blob_too_large` as soon as its size is known (from the manifest, the
+   * local copy or the first piece), without asking further peers. `keep` keeps a copy here when it
+   * fits the disk quota (else it is only returned, `storage.not_kept`).
    */
-  async fetchBytes(hash: string, keep = false): Promise<Uint8Array> {
+  async fetchBytes(hash: string, keep = false, maxBytes = this.#maxBytes): Promise<Uint8Array> {
+    const tooLarge = (size: number) => new BlobError("blob_too_large", `blob ${hash.slice(0, 16)} is ${size} bytes, limit ${maxBytes}${maxBytes < this.#maxBytes ? " (what a task envelope carries: use agent fetch on a storage peer)" : " (storage.maxBlobMb)"}`);
     const manifest = this.store.manifest(hash); // read first: a corrupt copy goes with its manifest
+    if (manifest && manifest.size > maxBytes) throw tooLarge(manifest.size);
     const local = await this.#local(hash, false);
+    if (local && local.byteLength > maxBytes) throw tooLarge(local.byteLength);
     if (local) return local;
-    const peers = this.client.storagePeers();
+    const client = this.client;
+    const peers = client.storagePeers();
     const order = [...(manifest?.holders ?? []).filter((h) => peers.includes(h)), ...peers.filter((p) => !manifest?.holders.includes(p))];
-    const { bytes, from } = await this.client.fetch(hash, order);
+    const { bytes, from } = await client.fetch(hash, order, undefined, maxBytes);
     this.counters.fetched++;
-    if (manifest || keep) {
+    if (!manifest && keep && !this.#fits(bytes.byteLength)) {
+      this.#c.log.warn("storage.not_kept", { hash: hash.slice(0, 16), size: bytes.byteLength, reason: "storage_full" });
+    } else if (manifest || keep) {
       const now = this.#c.runtime.clock.now();
       const holders = [...(manifest?.holders ?? [from]), this.#c.identity.id];
       await this.store.put(bytes, { storedAt: now, expiresAt: manifest?.expiresAt ?? null, replicas: manifest?.replicas ?? this.#c.config.storage.replicas, holders }, hash);
@@ -132,20 +170,26 @@ export class StorageService implements AgentService {
       n++;
       this.#c.log.info("storage.expired", { hash: m.hash.slice(0, 16), size: m.size });
     }
-    for (const [key, a] of this.#assemblies) if (now - a.startedAt > ASSEMBLY_TTL_MS) this.#assemblies.delete(key);
+    this.#intake.prune(now);
+    this.#backoff.retain(new Set(this.store.list().map((m) => m.hash)));
     return n;
   }
 
   /** Re-replicates blobs that have fewer live holders than their `replicas` (see `planRepairs`). */
   async repair(): Promise<void> {
     const { node, identity, runtime, config } = this.#c;
-    if (!node.connection.connected) return;
+    const client = this.#client;
+    if (!client || !node.connection.connected) return;
+    const now = runtime.clock.now();
+    this.#intake.prune(now);
     const grace = runtime.clock.now() - this.#startedAt > 10 * config.heartbeatMs;
     const isLost = (id: string) => {
       const peer = node.peers.get(id);
       return peer ? peer.health === "gone" : grace;
     };
-    for (const step of planRepairs(this.store.list(), identity.id, isLost, this.client.storagePeers(), this.#busy)) {
+    const backedOff = (hash: string, peer: string) => this.#backoff.blocked(hash, peer, now);
+    for (const step of planRepairs(this.store.list(), identity.id, isLost, client.storagePeers(), this.#busy, backedOff)) {
+      if (this.#client !== client) return; // stopped
       this.#busy.add(step.hash);
       let corrupt: BlobManifest | null = null;
       try {
@@ -156,16 +200,23 @@ export class StorageService implements AgentService {
           throw error;
         });
         const holders = [...step.survivors];
+        let made = 0;
         for (const target of step.targets) {
+          if (made >= step.missing || this.#client !== client) break; // a refusing target is passed over for the next
           try {
-            await this.client.push(target, step.hash, bytes, { replicas: m.replicas, expiresAt: m.expiresAt, holders: [...holders, target] });
+            await client.push(target, step.hash, bytes, { replicas: m.replicas, expiresAt: m.expiresAt, holders: [...holders, target] });
             holders.push(target);
+            made++;
+            this.#backoff.succeeded(step.hash, target);
             this.counters.rereplicated++;
             this.#c.log.info("storage.rereplicated", { hash: step.hash.slice(0, 16), to: target.slice(0, 8), lost: step.lost.map((l) => l.slice(0, 8)).join(",") });
           } catch (error) {
-            this.#c.log.warn("storage.rereplicate_failed", { hash: step.hash.slice(0, 16), to: target.slice(0, 8), reason: (error as Error).message });
+            if (this.#client !== client) break;
+            const waitMs = this.#backoff.failed(step.hash, target, runtime.clock.now());
+            this.#c.log.warn("storage.rereplicate_failed", { hash: step.hash.slice(0, 16), to: target.slice(0, 8), reason: (error as Error).message, retryInMs: waitMs });
           }
         }
+        if (this.#client !== client) return;
         if (holders.length !== m.holders.length || step.lost.length > 0) await this.#announceHolders(step.hash, holders);
       } catch (error) {
         this.#c.log.warn("storage.repair_failed", { hash: step.hash.slice(0, 16), reason: (error as Error).message });
@@ -188,6 +239,7 @@ export class StorageService implements AgentService {
     const now = runtime.clock.now();
     const expiresAt = hours === null ? null : now + hours * 3_600_000;
     const hash = await modelHash(bytes);
+    if (!this.store.manifest(hash) && !this.#fits(bytes.byteLength)) throw new BlobError("storage_full", `no room for ${bytes.byteLength} more bytes: ${this.store.bytes()} held, ${this.#intake.reserved()} being received, quota ${this.#maxTotal} (storage.maxTotalMb)`);
     this.#busy.add(hash);
     try {
       await this.store.put(bytes, { storedAt: now, expiresAt, replicas, holders: [identity.id] }, hash);
@@ -218,7 +270,7 @@ export class StorageService implements AgentService {
   async #fetchKind(input: unknown, params: Record<string, unknown>): Promise<Uint8Array> {
     const hash = typeof input === "string" ? input : (input as { hash?: unknown } | null)?.hash;
     if (!isModelHash(hash)) throw new BadInput(`fetch expects a blob hash (64 lower-case hex digits) or {hash}, got ${JSON.stringify(hash ?? input)}`);
-    return this.fetchBytes(hash, params.keep === true);
+    return this.fetchBytes(hash, params.keep === true, Math.min(TASK_FETCH_LIMIT, this.#maxBytes));
   }
 
   /**
@@ -247,9 +299,12 @@ export class StorageService implements AgentService {
   /** Replaces a copy found corrupt with an intact one from the other holders (or any storage peer). */
   async #heal(m: BlobManifest): Promise<void> {
     if (this.#busy.has(m.hash)) return;
+    const client = this.#client;
+    if (!client) return;
     this.#busy.add(m.hash);
     try {
-      const { bytes } = await this.client.fetch(m.hash);
+      const { bytes } = await client.fetch(m.hash);
+      if (this.#client !== client) return; // stopped meanwhile
       await this.store.put(bytes, { storedAt: this.#c.runtime.clock.now(), expiresAt: m.expiresAt, replicas: m.replicas, holders: m.holders }, m.hash);
       this.#c.log.info("storage.healed", { hash: m.hash.slice(0, 16) });
     } catch (error) {
@@ -265,25 +320,41 @@ export class StorageService implements AgentService {
     for (const h of holders) if (h !== this.#c.identity.id) void this.#c.node.send(h, BLOB_TYPES.holders, { hash, holders: [...holders] }, { timeoutMs: 30_000 }).catch(() => {});
   }
 
+  /**
+   * A `blob.put` piece. Only live storage peers may push; the transfer limits (`PutIntake`) and the
+   * disk quota are checked when a transfer opens, and a refusal is answered with `blob.stored`
+   * {ok: false, code}. A blob held here already keeps its manifest, merged with the sender's (see
+   * `BlobStore.merge`): a push can add holders or lengthen retention, never shorten it.
+   */
   async #onPut(m: Delivered): Promise<void> {
+    const { node, runtime, identity, log } = this.#c;
+    if (!this.#client) return; // stopped
     const piece = parsePutPiece(m.body);
-    if (!piece) return void this.#c.node.refusals.count("bad_structure");
-    const key = `${m.senderId}/${piece.rid}`;
-    const reply = (body: Record<string, unknown>) => void this.#c.node.send(m.senderId, BLOB_TYPES.stored, { rid: piece.rid, hash: piece.hash, ...body }, { timeoutMs: 30_000 }).catch(() => {});
-    if (piece.size > this.#maxBytes) return reply({ ok: false, code: "blob_too_large", error: `blob is ${piece.size} bytes, limit ${this.#maxBytes}` });
-    let entry = this.#assemblies.get(key);
-    if (!entry) this.#assemblies.set(key, (entry = { assembly: new Assembly(piece.size), startedAt: this.#c.runtime.clock.now() }));
-    if (entry.assembly.size !== piece.size) return;
-    const whole = entry.assembly.add(piece.offset, piece.data);
-    if (!whole) return;
-    this.#assemblies.delete(key);
+    if (!piece) return void node.refusals.count("bad_structure");
+    const reply = (body: Record<string, unknown>) => void node.send(m.senderId, BLOB_TYPES.stored, { rid: piece.rid, hash: piece.hash, ...body }, { timeoutMs: 30_000 }).catch(() => {});
+    const peer = node.peers.get(m.senderId);
+    const held = this.store.manifest(piece.hash) !== null;
+    const result =
+      !peer || peer.health === "gone" || !peer.presence.roles.includes("storage")
+        ? this.#intake.count("not_storage_peer", "only live storage peers may push blobs")
+        : this.#intake.offer(m.senderId, piece, runtime.clock.now(), (size) => held || this.#fits(size));
+    if (result === null) return;
+    if ("refused" in result) {
+      log.debug("storage.put_refused", { hash: piece.hash.slice(0, 16), from: m.senderId.slice(0, 8), code: result.refused, reason: result.error });
+      if (peer) reply({ ok: false, code: result.refused, error: result.error });
+      return;
+    }
     try {
-      const holders = [...piece.holders, this.#c.identity.id];
-      await this.store.put(whole, { storedAt: this.#c.runtime.clock.now(), expiresAt: piece.expiresAt, replicas: piece.replicas, holders }, piece.hash);
+      const actual = await modelHash(result.whole);
+      if (actual !== piece.hash) throw new BlobError("blob_corrupt", `blob bytes hash to ${actual}, not ${piece.hash}; refused`);
+      const meta = { expiresAt: piece.expiresAt, replicas: piece.replicas, holders: [...piece.holders, identity.id] };
+      if (!(held && (await this.store.has(piece.hash)) && (await this.store.merge(piece.hash, meta)))) {
+        await this.store.put(result.whole, { storedAt: runtime.clock.now(), ...meta }, piece.hash);
+      }
       this.counters.received++;
       reply({ ok: true });
     } catch (error) {
-      this.#c.log.warn("storage.put_refused", { hash: piece.hash.slice(0, 16), from: m.senderId.slice(0, 8), reason: (error as Error).message });
+      log.warn("storage.put_refused", { hash: piece.hash.slice(0, 16), from: m.senderId.slice(0, 8), reason: (error as Error).message });
       reply({ ok: false, code: (error as { code?: string }).code ?? "task_error", error: (error as Error).message });
     }
   }

@@ -12,7 +12,7 @@ export interface Job {
  * of these fails with that code instead of `task_error` (the inference codes of
  * src/inference/inference-error.ts). Any other throw is `task_error`.
  */
-export const KIND_ERROR_CODES = ["bad_input", "inference_unavailable", "model_not_found", "model_corrupt", "model_invalid", "inference_failed", "blob_not_found", "blob_corrupt", "blob_too_large"] as const;
+export const KIND_ERROR_CODES = ["bad_input", "inference_unavailable", "model_not_found", "model_corrupt", "model_invalid", "inference_failed", "blob_not_found", "blob_corrupt", "blob_too_large", "storage_full"] as const;
 
 /** One of `KIND_ERROR_CODES`. */
 export type KindErrorCode = (typeof KIND_ERROR_CODES)[number];

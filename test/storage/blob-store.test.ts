@@ -10,7 +10,7 @@ import { modelHash, ModelStore, modelsDirIn } from "../../src/inference/model-st
 import { BlobError } from "../../src/storage/blob-error.ts";
 import { BlobStore, blobsDirIn } from "../../src/storage/blob-store.ts";
 import { Assembly, parsePutPiece, PIECE_BYTES, pieces } from "../../src/storage/blob-wire.ts";
-import { planRepairs } from "../../src/storage/replication.ts";
+import { planRepairs, RepairBackoff } from "../../src/storage/replication.ts";
 import { parseStorageConfig } from "../../src/storage/storage-config.ts";
 import { pairAddModel } from "../inference/helpers.ts";
 import { Scope } from "../support/mesh-fixtures.ts";
@@ -105,23 +105,44 @@ test("re-replication plan: only the lowest surviving holder acts, and only up to
   // What agent a holds: 1 lost its other holder, 3 is fine, 4 was stored when too few peers were live.
   const onA = [m("1", ["a", "b"]), m("3", ["a", "c"]), m("4", ["a"], 3), m("6", ["a", "b", "c"])];
   assert.deepEqual(planRepairs(onA, "a", isLost, ["c", "d", "e"]), [
-    { hash: "1", lost: ["b"], survivors: ["a"], targets: ["c"] },
-    { hash: "4", lost: [], survivors: ["a"], targets: ["c", "d"] },
-    { hash: "6", lost: ["b"], survivors: ["a", "c"], targets: [] }, // enough copies left: only the holders list changes
+    { hash: "1", lost: ["b"], survivors: ["a"], missing: 1, targets: ["c", "d", "e"] }, // one copy missing; d, e if c refuses
+    { hash: "4", lost: [], survivors: ["a"], missing: 2, targets: ["c", "d", "e"] },
+    { hash: "6", lost: ["b"], survivors: ["a", "c"], missing: 0, targets: [] }, // enough copies left: only the holders list changes
   ]);
-  assert.deepEqual(planRepairs([m("2", ["b", "c"])], "c", isLost, ["a", "d"]), [{ hash: "2", lost: ["b"], survivors: ["c"], targets: ["a"] }]);
+  assert.deepEqual(planRepairs([m("2", ["b", "c"])], "c", isLost, ["a", "d"]), [{ hash: "2", lost: ["b"], survivors: ["c"], missing: 1, targets: ["a", "d"] }]);
+  const backedOff = (hash: string, peer: string) => hash === "1" && peer === "c";
+  assert.deepEqual(planRepairs([onA[0]!], "a", isLost, ["c", "d"], new Set(), backedOff), [{ hash: "1", lost: ["b"], survivors: ["a"], missing: 1, targets: ["d"] }], "a peer backed off for a blob is passed over");
   assert.deepEqual(planRepairs([m("5", ["a", "b", "c"], 3)], "c", isLost, ["d"]), [], "c is not the lowest survivor of 5: a acts");
   assert.deepEqual(planRepairs(onA, "a", isLost, ["c", "d"], new Set(["1", "4", "6"])), [], "busy blobs are skipped");
 });
 
+test("repair backoff per (blob, peer): doubling waits, capped, forgotten on success", () => {
+  const b = new RepairBackoff(100, 1_000);
+  assert.equal(b.blocked("h", "p", 0), false);
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => b.failed("h", "p", 0)), [100, 200, 400, 800, 1_000, 1_000]);
+  assert.equal(b.blocked("h", "p", 999), true);
+  assert.equal(b.blocked("h", "p", 1_000), false);
+  assert.equal(b.blocked("h", "q", 0), false, "other peers are not affected");
+  assert.equal(b.blocked("g", "p", 0), false, "other blobs are not affected");
+  b.succeeded("h", "p");
+  assert.equal(b.failed("h", "p", 0), 100, "a success starts over");
+  b.retain(new Set(["g"]));
+  assert.equal(b.blocked("h", "p", 0), false, "blobs no longer held are forgotten");
+});
+
 test("the storage config section: defaults, values, and refusals naming the field", () => {
-  assert.deepEqual(buildConfig("/d").storage, { replicas: 2, retentionHours: null, maxBlobMb: 64, sweepSeconds: 60 });
-  assert.deepEqual(buildConfig("/d", { storage: { replicas: 3, retentionHours: 0.5 } }).storage, { replicas: 3, retentionHours: 0.5, maxBlobMb: 64, sweepSeconds: 60 });
+  assert.deepEqual(buildConfig("/d").storage, { replicas: 2, retentionHours: null, maxBlobMb: 64, maxTotalMb: 1024, sweepSeconds: 60 });
+  assert.deepEqual(buildConfig("/d", { storage: { replicas: 3, retentionHours: 0.5 } }).storage, { replicas: 3, retentionHours: 0.5, maxBlobMb: 64, maxTotalMb: 1024, sweepSeconds: 60 });
+  assert.equal(buildConfig("/d", { storage: { maxBlobMb: 8, maxTotalMb: 10 } }).storage.maxTotalMb, 10);
+  assert.equal(buildConfig("/d", { storage: { maxBlobMb: 2048 } }).storage.maxTotalMb, 2048, "the default quota grows to one largest blob");
   const refused = (value: unknown, field: string) => assert.throws(() => parseStorageConfig(value), (e: unknown) => e instanceof ConfigError && e.field === field);
   refused({ replicas: 0 }, "storage.replicas");
   refused({ replicas: 2.5 }, "storage.replicas");
   refused({ retentionHours: -1 }, "storage.retentionHours");
   refused({ maxBlobMb: "big" }, "storage.maxBlobMb");
+  refused({ maxTotalMb: 0 }, "storage.maxTotalMb");
+  refused({ maxTotalMb: 1.5 }, "storage.maxTotalMb");
+  refused({ maxBlobMb: 64, maxTotalMb: 32 }, "storage.maxTotalMb");
   refused({ copies: 2 }, "storage.copies");
   refused([2], "storage");
 });

@@ -53,10 +53,15 @@ export async function startPlanned(scope: Scope, kit: MemberKit, plan: AgentPlan
   return agent;
 }
 
-/** A mesh of `plans.length` agents: the first hosts the broker; returns once all see each other. */
-export async function storageMesh(scope: Scope, plans: AgentPlan[]): Promise<MeshAgent[]> {
+/**
+ * A mesh of `plans.length` agents: the first hosts the broker; returns once all see each other.
+ * With `membersById` the plans after the first go to the members in the order of their IDs (so a
+ * test knows which one, e.g., a re-replication tries first).
+ */
+export async function storageMesh(scope: Scope, plans: AgentPlan[], options: { membersById?: boolean } = {}): Promise<MeshAgent[]> {
   const mesh = await makeMesh(scope, plans.length - 1);
-  const kits = [mesh.owner, ...mesh.members];
+  const members = options.membersById ? [...mesh.members].sort((a, b) => (a.identity.id < b.identity.id ? -1 : 1)) : mesh.members;
+  const kits = [mesh.owner, ...members];
   const first = await startPlanned(scope, kits[0]!, plans[0]!, "embedded");
   const url = first.hostedBroker!.url;
   const agents: MeshAgent[] = [{ name: plans[0]!.name, kit: kits[0]!, agent: first }];
