@@ -111,7 +111,9 @@ test("retention: a blob stored with a short retention is deleted by the sweep on
     const keep = done<StoreResult>(await runTask(agents[0]!.agent, { kind: "store", input: "kept" }));
     const brief = done<StoreResult>(await runTask(agents[0]!.agent, { kind: "store", input: "brief", params: { retentionHours: 0.5 / 3600 } })); // half a second
     for (const a of agents) assert.ok(await onDisk(a.kit.dataDir, brief.hash));
-    await waitFor(async () => !(await onDisk(agents[0]!.kit.dataDir, brief.hash)) && !(await onDisk(agents[1]!.kit.dataDir, brief.hash)), 10_000, "expired blob deleted on both holders");
+    // The sweep removes the file, then its manifest, then counts: wait for the count too.
+    const expired = (a: (typeof agents)[number]) => (storageOf(a.agent).status() as { expired: number }).expired;
+    await waitFor(async () => !(await onDisk(agents[0]!.kit.dataDir, brief.hash)) && !(await onDisk(agents[1]!.kit.dataDir, brief.hash)) && agents.every((a) => expired(a) === 1), 10_000, "expired blob deleted on both holders");
     for (const a of agents) {
       assert.ok(await onDisk(a.kit.dataDir, keep.hash), "a blob without retention stays");
       assert.equal((storageOf(a.agent).status() as { expired: number }).expired, 1);
