@@ -76,6 +76,8 @@ export class Agent {
   #tasks: TaskService | null = null;
   #device: DeviceMonitor | null = null;
   #services: AgentService[] = [];
+  /** Fetches models a worker lacks from the storage peers; closed at stop. */
+  #modelFetcher: ReturnType<typeof modelFetcher> | null = null;
   #startedAt = 0;
 
   constructor(runtime: Runtime, config: AgentConfig, adapters: AgentAdapters, log: Logger) {
@@ -204,7 +206,7 @@ export class Agent {
       }
     }
     const threads = config.roles.includes("processing") && this.#adapters.executor ? this.#adapters.executor({ concurrency: config.concurrency, memoryMb: config.taskMemoryMb }) : null;
-    const missingModel = modelFetcher({ runtime, node, log: this.#log, dataDir: config.dataDir, maxBytes: config.storage.maxBlobMb * 1_048_576, storage: this.service<StorageService>("storage") });
+    const missingModel = (this.#modelFetcher = modelFetcher({ runtime, node, log: this.#log, dataDir: config.dataDir, maxBytes: config.storage.maxBlobMb * 1_048_576, storage: this.service<StorageService>("storage") }));
     executor = threads || Object.keys(local).length > 0 ? routedExecutor(threads, local, runtime.timers, () => runtime.clock.now(), { missingModel }) : null;
     // Services first: the task service resumes journaled tasks at once, and a resumed task of a
     // service's kind placed here must find its service running.
@@ -242,6 +244,8 @@ export class Agent {
     for (const service of this.#services.splice(0).reverse()) {
       await service.stop().catch((e: Error) => this.#log.warn("service.stop_failed", { service: service.name, reason: e.message }));
     }
+    this.#modelFetcher?.close();
+    this.#modelFetcher = null;
     await this.#tasks?.stop();
     this.#tasks = null;
     this.#device?.stop();

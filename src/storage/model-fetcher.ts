@@ -22,8 +22,9 @@ export interface ModelFetcherOptions {
  * blob of that hash), checks its hash, adds it to `<data dir>/models` and resolves true; false
  * when no storage peer has an intact copy (logged as `storage.model_unavailable`). A model is a
  * blob under the same name, so `agent store model.onnx` is how a user shares a model with the mesh.
+ * `close()` ends the fetches under way (they resolve false), for the agent's stop.
  */
-export function modelFetcher(o: ModelFetcherOptions): (hash: string) => Promise<boolean> {
+export function modelFetcher(o: ModelFetcherOptions): ((hash: string) => Promise<boolean>) & { close(): void } {
   const client = o.storage ? null : new BlobClient({ node: o.node, runtime: o.runtime, log: o.log, maxBytes: o.maxBytes });
   const models = new ModelStore(o.runtime.files, modelsDirIn(o.dataDir));
   const inFlight = new Map<string, Promise<boolean>>();
@@ -38,7 +39,7 @@ export function modelFetcher(o: ModelFetcherOptions): (hash: string) => Promise<
       return false;
     }
   };
-  return (hash) => {
+  const fetch = (hash: string) => {
     let p = inFlight.get(hash);
     if (!p) {
       p = fetchOne(hash).finally(() => inFlight.delete(hash));
@@ -46,4 +47,5 @@ export function modelFetcher(o: ModelFetcherOptions): (hash: string) => Promise<
     }
     return p;
   };
+  return Object.assign(fetch, { close: () => client?.close() });
 }
