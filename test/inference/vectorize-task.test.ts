@@ -116,7 +116,7 @@ test("bad input and params fail the task naming the field; a model that is not a
   assert.match(await failure({ kind: "vectorize", input: "x", params: { batch: 0 } }), /^bad_input: vectorize "batch" expected an integer from 1 to 4096, got 0/);
   assert.match(await failure({ kind: "vectorize", input: "x", params: { model: "bert" } }), /^bad_input: vectorize "model" expected a model's sha256 .* got "bert"/);
   assert.match(await failure({ kind: "vectorize", input: "x", params: { model: "sensor-anomaly" } }), /^bad_input: vectorize "model" 169e1f\w+ is not a text embedding model: .* window: float32 \[N, W\]/);
-  assert.match(await failure({ kind: "chunk", input: "x", params: { size: 10, overlap: 10 } }), /^bad_input: chunk "overlap" expected an integer from 0 to 9, got 10/);
+  assert.match(await failure({ kind: "chunk", input: "x", params: { size: 10, overlap: 10 } }), /^bad_input: chunk "overlap" expected an integer from 0 to 5, got 10/);
   assert.match(await failure({ kind: "chunk", input: 7 }), /^bad_input: chunk input expected a text or \{text: string\}, got number/);
   assert.match(await failure({ kind: "infer", input: { model: "pump-v2", inputs: {} } }), /^bad_input: infer input "model" expected a model's sha256/);
   // B carries on after all that.
