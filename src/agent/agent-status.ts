@@ -4,12 +4,13 @@ import { VERSION } from "../version.ts";
 import type { TaskService } from "../tasks/task-service.ts";
 import type { DeviceReadings } from "../sensors/device-monitor.ts";
 import type { Agent, HostedBroker } from "./agent.ts";
+import type { AgentService } from "../services/service.ts";
 
 /**
  * The agent's state as `agent status --json` prints it: identity, mesh, broker (mode, what is
  * hosted here, the connection), uptime, peers, message counters and refusals by reason.
  */
-export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo, tasks: TaskService | null, device: DeviceReadings | null) {
+export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedBroker | null, resources: HeartbeatInfo, tasks: TaskService | null, device: DeviceReadings | null, services: readonly AgentService[]) {
   let identity = null;
   let mesh = null;
   try {
@@ -54,5 +55,7 @@ export function agentStatus(agent: Agent, node: MeshNode | null, broker: HostedB
         }
       : null,
     reputation: tasks?.reputation.snapshot() ?? {},
+    /** Each service's own status block, by name. */
+    services: Object.fromEntries(services.map((s) => [s.name, s.status?.() ?? {}])) as Record<string, unknown>,
   };
 }

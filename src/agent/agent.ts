@@ -258,9 +258,7 @@ export class Agent {
 
   /** A snapshot for `agent status`. */
   status() {
-    const services: Record<string, unknown> = {};
-    for (const s of this.#services) services[s.name] = s.status?.() ?? {};
-    return { ...agentStatus(this, this.#node, this.#broker, this.#resources(), this.#tasks, this.#device?.readings ?? null), services };
+    return agentStatus(this, this.#node, this.#broker, this.#resources(), this.#tasks, this.#device?.readings ?? null, this.#services);
   }
 
   #buildServices(node: MeshNode, identity: Identity, runLocal: ServiceContext["runLocal"]): AgentService[] {

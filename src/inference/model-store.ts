@@ -1,21 +1,15 @@
-import { toHex } from "../core/bytes.ts";
-import { FileNotFound, type Files } from "../runtime/runtime.ts";
+import type { Files } from "../runtime/runtime.ts";
+import { contentHash, isContentHash, readContent, type ContentHash } from "../runtime/content.ts";
 import { InferenceError } from "./inference-error.ts";
 
-/** A model's name: the SHA-256 of its `.onnx` bytes, 64 lower-case hex digits. */
-export type ModelHash = string;
-
-const HASH = /^[0-9a-f]{64}$/;
+/** A model's name: the SHA-256 of its `.onnx` bytes, 64 lower-case hex digits (a content hash). */
+export type ModelHash = ContentHash;
 
 /** True when `value` is a model hash (64 lower-case hex digits). */
-export function isModelHash(value: unknown): value is ModelHash {
-  return typeof value === "string" && HASH.test(value);
-}
+export const isModelHash = isContentHash;
 
-/** The SHA-256 of `bytes` as 64 lower-case hex digits (Web Crypto, native on Node and Deno). */
-export async function modelHash(bytes: Uint8Array): Promise<ModelHash> {
-  return toHex(new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)));
-}
+/** The SHA-256 of `bytes` as 64 lower-case hex digits: a model's name. */
+export const modelHash = contentHash;
 
 /** The folder models live in under an agent's data dir. */
 export function modelsDirIn(dataDir: string): string {
@@ -66,21 +60,14 @@ export class ModelStore {
    */
   async get(hash: ModelHash): Promise<Uint8Array> {
     const path = this.path(hash);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.files.readFile(path);
-    } catch (error) {
-      if (error instanceof FileNotFound) {
-        throw new InferenceError("model_not_found", `model ${hash} is not in ${this.dir}`, { cause: error });
-      }
-      throw error;
+    const read = await readContent(this.files, path, hash);
+    if ("missing" in read) throw new InferenceError("model_not_found", `model ${hash} is not in ${this.dir}`, { cause: read.missing });
+    if ("actual" in read) {
+      throw new InferenceError("model_corrupt", `model file ${path} is corrupt: its bytes hash to ${read.actual}, not ${hash}; remove it and add the model again`);
     }
-    const actual = await modelHash(bytes);
-    if (actual !== hash) {
-      throw new InferenceError("model_corrupt", `model file ${path} is corrupt: its bytes hash to ${actual}, not ${hash}; remove it and add the model again`);
-    }
-    return bytes;
+    return read.bytes;
   }
+
 
   /** True when model `hash` is stored and intact. */
   async has(hash: ModelHash): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { agentStatus } from "../agent/agent-status.ts";
 
-type Status = ReturnType<typeof agentStatus> & { services?: Record<string, unknown> };
+type Status = ReturnType<typeof agentStatus>;
 
 /**
  * The numeric leaves of a service's status as `[path, value]`, the path's parts joined by `.`;
@@ -88,7 +88,7 @@ export function renderMetrics(status: Status): string {
     "p2p_agent_service",
     "gauge",
     "Numbers each service (vector, storage, pipelines) reports in agent status: counters, sizes and flags, by service and field path.",
-    Object.entries(status.services ?? {}).flatMap(([service, s]) => numericLeaves(s, "", []).map(([field, n]): [Record<string, string>, number] => [{ service, field }, n])),
+    Object.entries(status.services).flatMap(([service, s]) => numericLeaves(s, "", []).map(([field, n]): [Record<string, string>, number] => [{ service, field }, n])),
   );
   x.family("p2p_agent_peer_reputation", "gauge", "Trust in each peer this agent has worked with, 0 to 1.", Object.entries(status.reputation).map(([id, r]) => [{ peer: id }, r.score]));
   return x.lines.join("\n") + "\n";

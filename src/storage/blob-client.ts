@@ -1,5 +1,5 @@
 import { toHex } from "../core/bytes.ts";
-import { modelHash } from "../inference/model-store.ts";
+import { contentHash } from "../runtime/content.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MeshNode } from "../mesh/mesh-node.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -111,7 +111,7 @@ export class BlobClient {
     const result = this.#wait(rid, peer, timeoutMs, Math.min(maxBytes, this.#maxBytes));
     this.#node.send(peer, BLOB_TYPES.get, { rid, hash }, { timeoutMs }).catch((error: Error) => this.#waiting.get(rid)?.done({ error }));
     const bytes = await result;
-    const actual = await modelHash(bytes);
+    const actual = await contentHash(bytes);
     if (actual !== hash) {
       this.refused++;
       this.#log.warn("storage.refused_copy", { hash: hash.slice(0, 16), peer: peer.slice(0, 8), actual: actual.slice(0, 16) });

@@ -1,5 +1,5 @@
-import { isModelHash, modelHash } from "../inference/model-store.ts";
-import { FileNotFound, type Files } from "../runtime/runtime.ts";
+import type { Files } from "../runtime/runtime.ts";
+import { contentHash, isContentHash, readContent } from "../runtime/content.ts";
 import { BlobError } from "./blob-error.ts";
 
 /** What this agent knows about one blob it holds; kept beside it as `<hash>.json`. */
@@ -46,7 +46,7 @@ export class BlobStore {
     await this.files.mkdirp(this.dir, 0o755);
     const names = await this.files.list(this.dir);
     for (const name of names) {
-      if (!isModelHash(name)) continue;
+      if (!isContentHash(name)) continue;
       let manifest: BlobManifest | null = null;
       try {
         manifest = parseManifest(JSON.parse(new TextDecoder().decode(await this.files.readFile(`${this.dir}/${name}.json`))), name);
@@ -59,7 +59,7 @@ export class BlobStore {
 
   /** The path of blob `hash`; `TypeError` for anything but 64 lower-case hex digits. */
   path(hash: string): string {
-    if (!isModelHash(hash)) throw new TypeError(`"hash" expected 64 lower-case hex digits (a sha256), got ${JSON.stringify(hash)}`);
+    if (!isContentHash(hash)) throw new TypeError(`"hash" expected 64 lower-case hex digits (a sha256), got ${JSON.stringify(hash)}`);
     return `${this.dir}/${hash}`;
   }
 
@@ -69,7 +69,7 @@ export class BlobStore {
    */
   async put(bytes: Uint8Array, meta: Omit<BlobManifest, "hash" | "size">, hash?: string): Promise<BlobManifest> {
     if (!(bytes instanceof Uint8Array)) throw new TypeError(`"bytes" expected a Uint8Array, got ${typeof bytes}`);
-    const actual = await modelHash(bytes);
+    const actual = await contentHash(bytes);
     if (hash !== undefined && actual !== hash) throw new BlobError("blob_corrupt", `blob bytes hash to ${actual}, not ${hash}; refused`);
     await this.files.mkdirp(this.dir, 0o755);
     await this.files.writeFileAtomic(this.path(actual), bytes, 0o644);
@@ -84,21 +84,16 @@ export class BlobStore {
    */
   async get(hash: string): Promise<Uint8Array> {
     const path = this.path(hash);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.files.readFile(path);
-    } catch (error) {
-      if (error instanceof FileNotFound) throw new BlobError("blob_not_found", `blob ${hash} is not stored here`, { cause: error });
-      throw error;
-    }
-    const actual = await modelHash(bytes);
-    if (actual !== hash) {
+    const read = await readContent(this.files, path, hash);
+    if ("missing" in read) throw new BlobError("blob_not_found", `blob ${hash} is not stored here`, { cause: read.missing });
+    if ("actual" in read) {
       this.corrupt++;
       await this.remove(hash);
-      throw new BlobError("blob_corrupt", `blob file ${path} is corrupt: its bytes hash to ${actual}, not ${hash}; deleted`);
+      throw new BlobError("blob_corrupt", `blob file ${path} is corrupt: its bytes hash to ${read.actual}, not ${hash}; deleted`);
     }
-    return bytes;
+    return read.bytes;
   }
+
 
   /** True when blob `hash` is here and intact (a corrupt copy is deleted by the check). */
   async has(hash: string): Promise<boolean> {

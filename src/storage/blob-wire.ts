@@ -1,4 +1,4 @@
-import { isModelHash } from "../inference/model-store.ts";
+import { isContentHash } from "../runtime/content.ts";
 
 /**
  * The storage messages (direct, signed, encrypted end to end). Bodies are checked here before any
@@ -37,7 +37,7 @@ const isSize = (v: unknown): v is number => typeof v === "number" && Number.isIn
 /** The piece in `body`, or null when it is malformed (offset and length inside `size`). */
 export function parsePiece(body: unknown): Piece | null {
   const b = body as Partial<Piece> | null;
-  if (!b || !isRid(b.rid) || !isModelHash(b.hash) || !isSize(b.size) || !isSize(b.offset) || !(b.data instanceof Uint8Array)) return null;
+  if (!b || !isRid(b.rid) || !isContentHash(b.hash) || !isSize(b.size) || !isSize(b.offset) || !(b.data instanceof Uint8Array)) return null;
   if (b.offset + b.data.byteLength > b.size || b.data.byteLength > PIECE_BYTES) return null;
   return { rid: b.rid, hash: b.hash, size: b.size, offset: b.offset, data: b.data };
 }
@@ -54,13 +54,13 @@ export function parsePutPiece(body: unknown): PutPiece | null {
 /** `{rid, hash}` of a `blob.get`, or null. */
 export function parseGet(body: unknown): { rid: string; hash: string } | null {
   const b = body as { rid?: unknown; hash?: unknown } | null;
-  return b && isRid(b.rid) && isModelHash(b.hash) ? { rid: b.rid, hash: b.hash } : null;
+  return b && isRid(b.rid) && isContentHash(b.hash) ? { rid: b.rid, hash: b.hash } : null;
 }
 
 /** `{hash, holders}` of a `blob.holders`, or null. */
 export function parseHolders(body: unknown): { hash: string; holders: string[] } | null {
   const b = body as { hash?: unknown; holders?: unknown } | null;
-  if (!b || !isModelHash(b.hash) || !Array.isArray(b.holders) || !b.holders.every((h) => typeof h === "string")) return null;
+  if (!b || !isContentHash(b.hash) || !Array.isArray(b.holders) || !b.holders.every((h) => typeof h === "string")) return null;
   return { hash: b.hash, holders: b.holders as string[] };
 }
 

@@ -1,6 +1,6 @@
 import { ControlError } from "../control/control-protocol.ts";
 import type { ControlHandler } from "../control/control-server.ts";
-import { isModelHash } from "../inference/model-store.ts";
+import { isContentHash } from "../runtime/content.ts";
 import { FileNotFound } from "../runtime/runtime.ts";
 import type { StorageService, StoreResult } from "./storage-service.ts";
 
@@ -34,7 +34,7 @@ export function storageControl(service: StorageService, store: (bytes: Uint8Arra
       }
     },
     async "storage.fetch"(args) {
-      if (!isModelHash(args.hash) || typeof args.out !== "string" || args.out === "") throw new ControlError("bad_request", "storage.fetch needs {hash, out}");
+      if (!isContentHash(args.hash) || typeof args.out !== "string" || args.out === "") throw new ControlError("bad_request", "storage.fetch needs {hash, out}");
       try {
         const bytes = await service.fetchBytes(args.hash);
         await files.writeFileAtomic(args.out, bytes, 0o644);

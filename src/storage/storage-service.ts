@@ -1,6 +1,7 @@
 import { utf8 } from "../core/bytes.ts";
 import { InferenceError } from "../inference/inference-error.ts";
-import { isModelHash, modelHash, ModelStore, modelsDirIn } from "../inference/model-store.ts";
+import { ModelStore, modelsDirIn } from "../inference/model-store.ts";
+import { contentHash, isContentHash } from "../runtime/content.ts";
 import type { Delivered } from "../mesh/inbound.ts";
 import type { AgentService, ServiceContext, ServiceKind } from "../services/service.ts";
 import { BlobClient } from "./blob-client.ts";
@@ -238,7 +239,7 @@ export class StorageService implements AgentService {
     if (hours !== null && (typeof hours !== "number" || !(hours > 0))) throw new BadInput(`"retentionHours" expected a positive number, got ${JSON.stringify(params.retentionHours)}`);
     const now = runtime.clock.now();
     const expiresAt = hours === null ? null : now + hours * 3_600_000;
-    const hash = await modelHash(bytes);
+    const hash = await contentHash(bytes);
     if (!this.store.manifest(hash) && !this.#fits(bytes.byteLength)) throw new BlobError("storage_full", `no room for ${bytes.byteLength} more bytes: ${this.store.bytes()} held, ${this.#intake.reserved()} being received, quota ${this.#maxTotal} (storage.maxTotalMb)`);
     this.#busy.add(hash);
     try {
@@ -269,7 +270,7 @@ export class StorageService implements AgentService {
 
   async #fetchKind(input: unknown, params: Record<string, unknown>): Promise<Uint8Array> {
     const hash = typeof input === "string" ? input : (input as { hash?: unknown } | null)?.hash;
-    if (!isModelHash(hash)) throw new BadInput(`fetch expects a blob hash (64 lower-case hex digits) or {hash}, got ${JSON.stringify(hash ?? input)}`);
+    if (!isContentHash(hash)) throw new BadInput(`fetch expects a blob hash (64 lower-case hex digits) or {hash}, got ${JSON.stringify(hash ?? input)}`);
     return this.fetchBytes(hash, params.keep === true, Math.min(TASK_FETCH_LIMIT, this.#maxBytes));
   }
 
@@ -345,7 +346,7 @@ export class StorageService implements AgentService {
       return;
     }
     try {
-      const actual = await modelHash(result.whole);
+      const actual = await contentHash(result.whole);
       if (actual !== piece.hash) throw new BlobError("blob_corrupt", `blob bytes hash to ${actual}, not ${piece.hash}; refused`);
       const meta = { expiresAt: piece.expiresAt, replicas: piece.replicas, holders: [...piece.holders, identity.id] };
       if (!(held && (await this.store.has(piece.hash)) && (await this.store.merge(piece.hash, meta)))) {

@@ -1,19 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { Worker, parentPort } from "node:worker_threads";
-import { Agent } from "../../src/agent/agent.ts";
-import { startEmbeddedBroker } from "../../src/adapters/mqtt/embedded-broker.ts";
-import { connectMqtt } from "../../src/adapters/mqtt/mqtt-connection.ts";
-import { nodeAddresses } from "../../src/adapters/node/addresses-node.ts";
-import { prepareInference, type InferWorkerOptions } from "../../src/adapters/node/infer-kind.ts";
+import { prepareInference } from "../../src/adapters/node/infer-kind.ts";
 import { loadOnnxRuntime, type OrtModule } from "../../src/adapters/node/onnx-runtime.ts";
-import { nodeResources } from "../../src/adapters/node/resources-node.ts";
 import { idsTensor, VECTORIZE_MAX_TOKENS } from "../../src/adapters/node/vectorize-kind.ts";
-import { createWorkerExecutor } from "../../src/adapters/node/worker-executor.ts";
-import { buildConfig } from "../../src/config/agent-config.ts";
 import { BUILTIN_MODELS, mulberry32 } from "../../src/inference/builtin-models.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import type { InferenceSettings } from "../../src/profiles/profile.ts";
 import { invite, makeOutsider, runtime, Scope } from "../support/mesh-fixtures.ts";
+import { startTaskAgent } from "../support/task-agent.ts";
 import { formatRate, formatRatio } from "./report.ts";
 import type { Aim, Bench, BenchSuite, Results } from "./runner.ts";
 
@@ -106,34 +100,19 @@ async function rawThreads(n: number): Promise<{ run(batches: string[][]): Promis
   };
 }
 
-function agent(dataDir: string, config: Record<string, unknown>, inference: InferWorkerOptions | null): Agent {
-  return new Agent(
-    runtime,
-    buildConfig(dataDir, { mdns: false, listen: "127.0.0.1:0", heartbeatMs: 500, profile: "bench", mesh: "bench", concurrency: 1, ...config }),
-    {
-      connect: connectMqtt,
-      startBroker: (o) => startEmbeddedBroker(o),
-      resources: nodeResources(),
-      addresses: nodeAddresses,
-      ...(inference ? { executor: (o: { concurrency: number; memoryMb: number }) => createWorkerExecutor({ ...o, inference }) } : {}),
-    },
-    silentLogger,
-  );
-}
+
+/** Bench agents: the test settings with slower heartbeats and one task at a time each. */
+const CONFIG = { heartbeatMs: 500, concurrency: 1 };
 
 /** A coordinator agent hosting the broker (running no tasks) and two worker agents with onnxruntime. */
 async function mesh(scope: Scope): Promise<{ run(batches: string[][], round: string): Promise<number> }> {
   const owner = await makeOutsider(scope, "bench");
-  const coordinator = agent(owner.dataDir, { broker: "embedded", roles: "coordinator" }, null);
-  scope.defer(() => coordinator.stop());
-  await coordinator.start();
+  const coordinator = await startTaskAgent(scope, owner.dataDir, { ...CONFIG, broker: "embedded", roles: "coordinator" }, "coordinator");
   for (let i = 0; i < 2; i++) {
     const kit = await invite(scope, owner);
     const inference = await prepareInference({ dataDir: kit.dataDir, settings: SETTINGS, log: silentLogger });
     if (!inference) throw new Error("onnxruntime does not load here");
-    const w = agent(kit.dataDir, { broker: coordinator.hostedBroker!.url, roles: "processing" }, inference);
-    scope.defer(() => w.stop());
-    await w.start();
+    await startTaskAgent(scope, kit.dataDir, { ...CONFIG, broker: coordinator.hostedBroker!.url, roles: "processing" }, `worker-${i}`, { inference });
   }
   const deadline = Date.now() + 15_000;
   while (coordinator.node.peers.live().filter((p) => p.presence.roles.includes("processing")).length < 2) {
